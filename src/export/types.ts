@@ -1,0 +1,16 @@
+/** One request body ready to send: the route it goes to and its serialized JSON. */
+export interface Envelope {
+  /** `/traces` or `/evaluations/trace-scores`, relative to the endpoint. */
+  readonly path: string;
+  readonly body: string;
+}
+
+/** Where finished traces go. The client only ever talks to this interface. */
+export interface Exporter {
+  /** Never blocks and never throws; when the queue is full the oldest envelope is dropped. */
+  enqueue(envelope: Envelope): void;
+  /** Resolves when everything enqueued before the call is delivered or given up. */
+  flush(): Promise<void>;
+  /** Flushes, then stops timers and refuses new work. Idempotent. */
+  shutdown(): Promise<void>;
+}

@@ -1,0 +1,81 @@
+import { Client } from "./client.js";
+import type { ScoreOptions } from "./client.js";
+import type { PandaProbeOptions } from "./config/options.js";
+import type { Span } from "./model/span.js";
+import type { Trace, TraceOptions } from "./model/trace.js";
+import type { TraceData } from "./model/wire.js";
+import { spanFunction, traceFunction, type SpanFnOptions, type TraceFnOptions } from "./tracing/decorators.js";
+
+let globalClient: Client | undefined;
+let autoInitDone = false;
+let inert: Client | undefined;
+
+/** Creates the global client from options over `PANDAPROBE_*` variables, replacing (and shutting down) any earlier one. */
+export function init(options?: PandaProbeOptions): Client {
+  const client = new Client(options);
+  const previous = globalClient;
+  globalClient = client;
+  autoInitDone = true;
+  if (previous && previous !== client) void previous.shutdown();
+  return client;
+}
+
+/**
+ * The global client; on first use, created from the environment. Missing credentials there are
+ * one warning and no client, so an unconfigured app runs untraced rather than failing.
+ */
+export function getClient(): Client | undefined {
+  if (globalClient !== undefined || autoInitDone) return globalClient;
+  autoInitDone = true;
+  try {
+    globalClient = new Client();
+  } catch (error) {
+    console.warn(`[pandaprobe] ${(error as Error).message} Traces are not sent; call init() to configure.`);
+  }
+  return globalClient;
+}
+
+/** The client that records, or a disabled one that hands out non-recording traces. */
+function current(): Client {
+  return getClient() ?? (inert ??= new Client({ enabled: false }, undefined));
+}
+
+export function flush(): Promise<void> {
+  return globalClient?.flush() ?? Promise.resolve();
+}
+
+export function shutdown(): Promise<void> {
+  return globalClient?.shutdown() ?? Promise.resolve();
+}
+
+export function startTrace(name: string, options?: TraceOptions): Trace;
+export function startTrace<T>(name: string, options: TraceOptions | undefined, fn: (trace: Trace) => T): T;
+export function startTrace<T>(name: string, options?: TraceOptions, fn?: (trace: Trace) => T): Trace | T {
+  return fn === undefined ? current().startTrace(name, options) : current().startTrace(name, options, fn);
+}
+
+/** The `@trace` decorator as a higher-order function; the wrapper has fn's type and shape. */
+export function trace<F extends (...args: any[]) => any>(fn: F, options?: TraceFnOptions): F {
+  return traceFunction(() => getClient()?.tracesRecorder(), fn, options);
+}
+
+/** The `@span` decorator: a span of the current trace, or fn itself outside a trace. */
+export function span<F extends (...args: any[]) => any>(fn: F, options?: SpanFnOptions): F {
+  return spanFunction(fn, options);
+}
+
+export function getCurrentTrace(): Trace | undefined {
+  return current().getCurrentTrace();
+}
+
+export function getCurrentSpan(): Span | undefined {
+  return current().getCurrentSpan();
+}
+
+export function score(traceId: string, name: string, value: number | boolean | string, options?: ScoreOptions): void {
+  current().score(traceId, name, value, options);
+}
+
+export function logTrace(trace: TraceData): void {
+  current().logTrace(trace);
+}

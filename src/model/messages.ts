@@ -1,0 +1,60 @@
+/**
+ * The messages convention: a trace's input holds only the turn's last user message and its output
+ * only the last assistant message, as `{ messages: [message] }`. Anything else is kept as is.
+ */
+type Message = { role: string; content?: unknown };
+
+const USER_ROLES = ["user", "human"];
+const ASSISTANT_ROLES = ["assistant", "ai"];
+
+function isMessage(value: unknown): value is Message {
+  return typeof value === "object" && value !== null && typeof (value as Message).role === "string";
+}
+
+function messageList(value: unknown): unknown[] | undefined {
+  if (Array.isArray(value)) return value;
+  if (typeof value === "object" && value !== null) {
+    const messages = (value as { messages?: unknown }).messages;
+    if (Array.isArray(messages)) return messages;
+  }
+  return undefined;
+}
+
+function lastWithRole(value: unknown, roles: string[]): Message | undefined {
+  const list = messageList(value);
+  if (!list) return undefined;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const item = list[i];
+    if (isMessage(item) && roles.includes(item.role)) return item;
+  }
+  return undefined;
+}
+
+/** A traced function's arguments as the trace input. */
+export function traceInputFromArgs(args: readonly unknown[]): unknown {
+  for (let i = args.length - 1; i >= 0; i--) {
+    const found = lastWithRole(args[i], USER_ROLES);
+    if (found) return { messages: [found] };
+  }
+  if (args.length === 1 && typeof args[0] === "string") {
+    return { messages: [{ role: "user", content: args[0] }] };
+  }
+  return spanInputFromArgs(args);
+}
+
+/** A traced function's return value as the trace output. */
+export function traceOutputFromResult(result: unknown): unknown {
+  if (typeof result === "string") return { messages: [{ role: "assistant", content: result }] };
+  const found = lastWithRole(result, ASSISTANT_ROLES);
+  if (found) return { messages: [found] };
+  // An OpenAI-style completion returned as is.
+  const choice = (result as { choices?: { message?: unknown }[] } | null)?.choices?.[0]?.message;
+  if (isMessage(choice)) return { messages: [choice] };
+  return result;
+}
+
+/** A span keeps its arguments whole: one argument as itself, several as an array. */
+export function spanInputFromArgs(args: readonly unknown[]): unknown {
+  if (args.length === 0) return undefined;
+  return args.length === 1 ? args[0] : args;
+}

@@ -1,0 +1,189 @@
+import { SpanKind, SpanStatusCode } from "./enums.js";
+import { assertOneOf, assertPlainObject, assertString } from "./guards.js";
+import { clampName, clampShort } from "./limits.js";
+import { runInSpan } from "./run-in.js";
+import { toJsonSafe } from "./serialize.js";
+import { epochMs, isoTime } from "./time.js";
+import type { JsonObject, JsonValue, SpanData, TokenUsage } from "./wire.js";
+import type { Trace } from "./trace.js";
+
+export interface SpanOptions {
+  kind?: SpanKind;
+  input?: unknown;
+  model?: string;
+  metadata?: Record<string, unknown>;
+  modelParameters?: Record<string, unknown>;
+}
+
+export const SPAN_OPTION_KEYS = ["kind", "input", "model", "metadata", "modelParameters"] as const;
+
+/** Keys that never belong in recorded model parameters. */
+const CREDENTIAL_KEY = /api[_-]?key|secret|password|authorization|^headers$|access[_-]?token|bearer|cookie/i;
+const MAX_ERROR_LENGTH = 10_000;
+
+/** The text recorded for a thrown value: its stack (which starts with name and message) when it has one. */
+export function errorText(error: unknown): string {
+  let text: string;
+  if (error instanceof Error) {
+    text = typeof error.stack === "string" && error.stack.includes(error.message)
+      ? error.stack
+      : `${error.name}: ${error.message}`;
+  } else {
+    try {
+      text = typeof error === "string" ? error : JSON.stringify(toJsonSafe(error));
+    } catch {
+      text = String(error);
+    }
+  }
+  return text.length > MAX_ERROR_LENGTH ? text.slice(0, MAX_ERROR_LENGTH) : text;
+}
+
+/** One step of a trace. Handles carry their trace and parent, so no ambient context is needed. */
+export class Span {
+  readonly spanId: string = crypto.randomUUID();
+  readonly trace: Trace;
+  readonly parentSpanId: string | undefined;
+  private name: string;
+  private kind: SpanKind = SpanKind.OTHER;
+  private status: SpanStatusCode = SpanStatusCode.UNSET;
+  private readonly startedAt = Date.now();
+  private endedAt: number | undefined;
+  private input: JsonValue | undefined;
+  private output: JsonValue | undefined;
+  private model: string | undefined;
+  private tokenUsage: TokenUsage | undefined;
+  private metadata: JsonObject | undefined;
+  private modelParameters: JsonObject | undefined;
+  private cost: Record<string, number> | undefined;
+  private error: string | undefined;
+  private completionStartTime: number | undefined;
+
+  constructor(trace: Trace, name: string, options: SpanOptions | undefined, parentSpanId: string | undefined) {
+    assertString(name, "span name");
+    this.trace = trace;
+    this.parentSpanId = parentSpanId;
+    this.name = clampName(name, "span");
+    if (options) {
+      if (options.kind !== undefined) {
+        assertOneOf(options.kind, SpanKind, "span kind");
+        this.kind = options.kind;
+      }
+      if (options.input !== undefined) this.setInput(options.input);
+      if (options.model !== undefined) this.setModel(options.model);
+      if (options.metadata !== undefined) this.setMetadata(options.metadata);
+      if (options.modelParameters !== undefined) this.setModelParameters(options.modelParameters);
+    }
+  }
+
+  get ended(): boolean {
+    return this.endedAt !== undefined;
+  }
+
+  /** A child of this span. With fn, the child is current while fn runs and ends when it settles. */
+  span(name: string, options?: SpanOptions): Span;
+  span<T>(name: string, options: SpanOptions | undefined, fn: (span: Span) => T): T;
+  span<T>(name: string, options?: SpanOptions, fn?: (span: Span) => T): Span | T {
+    const child = this.trace.openSpan(name, options, this.spanId);
+    return fn === undefined ? child : runInSpan(child, () => fn(child), false);
+  }
+
+  setInput(value: unknown): this {
+    this.input = toJsonSafe(value);
+    return this;
+  }
+
+  setOutput(value: unknown): this {
+    this.output = toJsonSafe(value);
+    return this;
+  }
+
+  setModel(model: string): this {
+    assertString(model, "model");
+    this.model = clampShort(model);
+    return this;
+  }
+
+  setTokenUsage(usage: TokenUsage): this {
+    assertPlainObject(usage, "token usage");
+    const safe = toJsonSafe(usage) as TokenUsage;
+    if (
+      safe.total_tokens === undefined &&
+      typeof safe.prompt_tokens === "number" &&
+      typeof safe.completion_tokens === "number"
+    ) {
+      safe.total_tokens = safe.prompt_tokens + safe.completion_tokens;
+    }
+    this.tokenUsage = safe;
+    return this;
+  }
+
+  /** Keeps the model's knobs and drops anything that looks like a credential. */
+  setModelParameters(parameters: Record<string, unknown>): this {
+    assertPlainObject(parameters, "model parameters");
+    const kept: Record<string, unknown> = {};
+    for (const key of Object.keys(parameters)) {
+      if (!CREDENTIAL_KEY.test(key)) kept[key] = parameters[key];
+    }
+    this.modelParameters = toJsonSafe(kept) as JsonObject;
+    return this;
+  }
+
+  setCost(cost: Record<string, number>): this {
+    assertPlainObject(cost, "cost");
+    const kept: Record<string, number> = {};
+    for (const key of Object.keys(cost)) {
+      const value = cost[key];
+      if (typeof value === "number" && Number.isFinite(value)) kept[key] = value;
+    }
+    this.cost = kept;
+    return this;
+  }
+
+  setCompletionStartTime(time: Date | number): this {
+    this.completionStartTime = epochMs(time);
+    return this;
+  }
+
+  setError(error: unknown): this {
+    this.status = SpanStatusCode.ERROR;
+    this.error = errorText(error);
+    return this;
+  }
+
+  /** Shallow-merges into the span's metadata, as the backend does. */
+  setMetadata(metadata: Record<string, unknown>): this {
+    assertPlainObject(metadata, "metadata");
+    this.metadata = Object.assign(this.metadata ?? {}, toJsonSafe(metadata) as JsonObject);
+    return this;
+  }
+
+  /** Ends the span: OK unless an error was recorded. Idempotent. */
+  end(): void {
+    if (this.endedAt !== undefined) return;
+    this.endedAt = Date.now();
+    if (this.status === SpanStatusCode.UNSET) this.status = SpanStatusCode.OK;
+    this.trace.spanEnded(this);
+  }
+
+  toData(): SpanData {
+    return {
+      span_id: this.spanId,
+      parent_span_id: this.parentSpanId,
+      name: this.name,
+      kind: this.kind,
+      status: this.status,
+      input: this.input,
+      output: this.output,
+      model: this.model,
+      token_usage: this.tokenUsage,
+      metadata: this.metadata,
+      started_at: isoTime(this.startedAt),
+      ended_at: this.endedAt === undefined ? undefined : isoTime(this.endedAt),
+      error: this.error,
+      completion_start_time:
+        this.completionStartTime === undefined ? undefined : isoTime(this.completionStartTime),
+      model_parameters: this.modelParameters,
+      cost: this.cost,
+    } as SpanData;
+  }
+}

@@ -1,0 +1,165 @@
+import { contextManager } from "../context/context.js";
+import { TraceStatus } from "./enums.js";
+import { assertOneOf, assertPlainObject, assertString } from "./guards.js";
+import { clampName, clampShort, MAX_ID_LENGTH } from "./limits.js";
+import type { Recorder } from "./recorder.js";
+import { runInSpan } from "./run-in.js";
+import { toJsonSafe } from "./serialize.js";
+import { errorText, Span, type SpanOptions } from "./span.js";
+import { isoTime } from "./time.js";
+import type { JsonObject, JsonValue, TraceData } from "./wire.js";
+
+export interface TraceOptions {
+  input?: unknown;
+  sessionId?: string;
+  userId?: string;
+  tags?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+export const TRACE_OPTION_KEYS = ["input", "sessionId", "userId", "tags", "metadata"] as const;
+
+/** The wire fields of a trace, without its spans. */
+export type TraceHeader = Omit<TraceData, "spans">;
+
+/** One logical run (a user turn of an agent) and its tree of spans. */
+export class Trace {
+  readonly traceId: string = crypto.randomUUID();
+  readonly sessionId: string | undefined;
+  readonly userId: string | undefined;
+  /** Every span opened in this trace, ended or not, in opening order. */
+  readonly spans: Span[] = [];
+  private readonly recorder: Recorder | undefined;
+  private name: string;
+  private status: TraceStatus | undefined;
+  private readonly startedAt = Date.now();
+  private endedAt: number | undefined;
+  private input: JsonValue | undefined;
+  private output: JsonValue | undefined;
+  private metadata: JsonObject | undefined;
+  private tags: string[] | undefined;
+
+  constructor(
+    name: string,
+    options: TraceOptions | undefined,
+    ids: { sessionId: string | undefined; userId: string | undefined },
+    recorder: Recorder | undefined,
+  ) {
+    assertString(name, "trace name");
+    this.name = clampName(name, "trace");
+    this.recorder = recorder;
+    this.sessionId = this.checkId(ids.sessionId, "session");
+    this.userId = this.checkId(ids.userId, "user");
+    if (options) {
+      if (options.input !== undefined) this.setInput(options.input);
+      if (options.tags !== undefined) this.setTags(options.tags);
+      if (options.metadata !== undefined) this.setMetadata(options.metadata);
+    }
+  }
+
+  private checkId(id: string | undefined, kind: string): string | undefined {
+    if (id !== undefined && id.length > MAX_ID_LENGTH) {
+      this.recorder?.warnOnce(
+        `long-${kind}-id`,
+        `a ${kind} id longer than ${MAX_ID_LENGTH} characters was cut to fit; ids should be short (UUIDs).`,
+      );
+    }
+    return clampShort(id);
+  }
+
+  get ended(): boolean {
+    return this.endedAt !== undefined;
+  }
+
+  /** Whether this trace will be exported (false when tracing is disabled or unconfigured). */
+  get recording(): boolean {
+    return this.recorder !== undefined;
+  }
+
+  /**
+   * A span of this trace, child of the span current here when that span is of this trace.
+   * With fn, the span is current while fn runs and ends when fn settles (ERROR if it throws).
+   */
+  span(name: string, options?: SpanOptions): Span;
+  span<T>(name: string, options: SpanOptions | undefined, fn: (span: Span) => T): T;
+  span<T>(name: string, options?: SpanOptions, fn?: (span: Span) => T): Span | T {
+    const current = contextManager().active().span;
+    const span = this.openSpan(name, options, current?.trace === this ? current.spanId : undefined);
+    return fn === undefined ? span : runInSpan(span, () => fn(span), false);
+  }
+
+  /** @internal Opens a span of this trace under parentSpanId. */
+  openSpan(name: string, options: SpanOptions | undefined, parentSpanId: string | undefined): Span {
+    const span = new Span(this, name, options, parentSpanId);
+    this.spans.push(span);
+    return span;
+  }
+
+  /** @internal */
+  spanEnded(span: Span): void {
+    if (this.endedAt !== undefined) this.recorder?.recordLateSpan(this, span);
+  }
+
+  setInput(value: unknown): this {
+    this.input = toJsonSafe(value);
+    return this;
+  }
+
+  setOutput(value: unknown): this {
+    this.output = toJsonSafe(value);
+    return this;
+  }
+
+  /** Shallow-merges into the trace's metadata, as the backend does. */
+  setMetadata(metadata: Record<string, unknown>): this {
+    assertPlainObject(metadata, "metadata");
+    this.metadata = Object.assign(this.metadata ?? {}, toJsonSafe(metadata) as JsonObject);
+    return this;
+  }
+
+  /** Adds tags (the backend unions them). */
+  setTags(tags: string[]): this {
+    if (!Array.isArray(tags)) throw new TypeError("PandaProbe: tags must be an array of strings.");
+    for (const tag of tags) assertString(tag, "a tag");
+    this.tags = [...new Set([...(this.tags ?? []), ...tags])];
+    return this;
+  }
+
+  setStatus(status: TraceStatus): this {
+    assertOneOf(status, TraceStatus, "trace status");
+    this.status = status;
+    return this;
+  }
+
+  /** @internal Marks the trace failed by the error its body threw. */
+  fail(error: unknown): void {
+    this.status = TraceStatus.ERROR;
+    this.setMetadata({ error: errorText(error) });
+  }
+
+  /** Ends the trace (COMPLETED unless a status was set) and hands it to the exporter. Idempotent. */
+  end(): void {
+    if (this.endedAt !== undefined) return;
+    this.endedAt = Date.now();
+    this.status ??= TraceStatus.COMPLETED;
+    this.recorder?.recordTrace(this);
+  }
+
+  header(environment: string | undefined, release: string | undefined): TraceHeader {
+    return {
+      trace_id: this.traceId,
+      name: this.name,
+      status: this.status ?? TraceStatus.RUNNING,
+      input: this.input,
+      output: this.output,
+      metadata: this.metadata,
+      started_at: isoTime(this.startedAt),
+      ended_at: this.endedAt === undefined ? undefined : isoTime(this.endedAt),
+      session_id: this.sessionId,
+      user_id: this.userId,
+      tags: this.tags,
+      environment,
+      release,
+    } as TraceHeader;
+  }
+}

@@ -1,0 +1,62 @@
+import { contextManager } from "../context/context.js";
+import { assertFunction, assertKnownKeys, assertOptionalString } from "../model/guards.js";
+import { spanInputFromArgs, traceInputFromArgs, traceOutputFromResult } from "../model/messages.js";
+import type { Recorder } from "../model/recorder.js";
+import { runInSpan, runInTrace } from "../model/run-in.js";
+import { SPAN_OPTION_KEYS, type SpanOptions } from "../model/span.js";
+import { Trace, TRACE_OPTION_KEYS, type TraceOptions } from "../model/trace.js";
+import { resolveIds } from "./ids.js";
+
+type AnyFunction = (...args: any[]) => any;
+
+export type TraceFnOptions = TraceOptions & { name?: string };
+export type SpanFnOptions = Omit<SpanOptions, "input" | "modelParameters"> & { name?: string };
+
+/** The wrapper keeps fn's name and arity, so stack traces and frameworks that read them see fn. */
+function keepIdentity<F extends AnyFunction>(wrapper: AnyFunction, fn: F): F {
+  Object.defineProperty(wrapper, "name", { value: fn.name, configurable: true });
+  Object.defineProperty(wrapper, "length", { value: fn.length, configurable: true });
+  return wrapper as F;
+}
+
+/**
+ * fn as a trace: each call is one trace, its arguments the input (the last user message), its
+ * result the output (the last assistant message). The recorder is looked up per call, so a
+ * function wrapped at import time records with the client `init()` creates later.
+ */
+export function traceFunction<F extends AnyFunction>(
+  recorderNow: () => Recorder | undefined,
+  fn: F,
+  options?: TraceFnOptions,
+): F {
+  assertFunction(fn, "trace()'s argument");
+  assertKnownKeys(options, [...TRACE_OPTION_KEYS, "name"], "trace() option");
+  assertOptionalString(options?.name, "trace name");
+  resolveIds(options);
+  const name = options?.name || fn.name || "trace";
+  return keepIdentity(function (this: unknown, ...args: unknown[]) {
+    const recorder = recorderNow();
+    if (recorder === undefined) return fn.apply(this, args);
+    const trace = new Trace(name, options, resolveIds(options), recorder);
+    if (options?.input === undefined) trace.setInput(traceInputFromArgs(args));
+    return runInTrace(trace, () => fn.apply(this, args), traceOutputFromResult);
+  }, fn);
+}
+
+/** fn as a span of the current trace; outside a trace it is fn itself, called as is. */
+export function spanFunction<F extends AnyFunction>(fn: F, options?: SpanFnOptions): F {
+  assertFunction(fn, "span()'s argument");
+  assertKnownKeys(options, [...SPAN_OPTION_KEYS, "name"], "span() option");
+  assertOptionalString(options?.name, "span name");
+  const name = options?.name || fn.name || "span";
+  const spanOptions: SpanOptions = { kind: options?.kind, model: options?.model, metadata: options?.metadata };
+  return keepIdentity(function (this: unknown, ...args: unknown[]) {
+    const ctx = contextManager().active();
+    const trace = ctx.trace;
+    if (trace === undefined || !trace.recording || trace.ended) return fn.apply(this, args);
+    const parent = ctx.span?.trace === trace ? ctx.span.spanId : undefined;
+    const span = trace.openSpan(name, spanOptions, parent);
+    span.setInput(spanInputFromArgs(args));
+    return runInSpan(span, () => fn.apply(this, args), true);
+  }, fn);
+}

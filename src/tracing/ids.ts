@@ -1,0 +1,16 @@
+import { contextManager } from "../context/context.js";
+import { assertOptionalString } from "../model/guards.js";
+
+/** Session and user of a new trace: explicit option, else innermost scope, else imperative value. */
+export function resolveIds(explicit: { sessionId?: string; userId?: string } | undefined): {
+  sessionId: string | undefined;
+  userId: string | undefined;
+} {
+  assertOptionalString(explicit?.sessionId, "sessionId");
+  assertOptionalString(explicit?.userId, "userId");
+  const ctx = contextManager().active();
+  return {
+    sessionId: explicit?.sessionId ?? ctx.sessionId ?? ctx.defaultSessionId,
+    userId: explicit?.userId ?? ctx.userId ?? ctx.defaultUserId,
+  };
+}
