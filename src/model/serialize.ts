@@ -263,3 +263,8 @@ function describeThrown(error: unknown): string {
     return "[Thrown]";
   }
 }
+
+/** A recorded value: absent stays absent (the wire omits it rather than sending null). */
+export function snapshot(value: unknown): JsonValue | undefined {
+  return value === undefined || value === null ? undefined : toJsonSafe(value);
+}

@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode } from "./enums.js";
 import { assertOneOf, assertPlainObject, assertString } from "./guards.js";
 import { clampName, clampShort } from "./limits.js";
 import { runInSpan } from "./run-in.js";
-import { toJsonSafe } from "./serialize.js";
+import { snapshot, toJsonSafe } from "./serialize.js";
 import { epochMs, isoTime } from "./time.js";
 import type { JsonObject, JsonValue, SpanData, TokenUsage } from "./wire.js";
 import type { Trace } from "./trace.js";
@@ -88,12 +88,12 @@ export class Span {
   }
 
   setInput(value: unknown): this {
-    this.input = toJsonSafe(value);
+    this.input = snapshot(value);
     return this;
   }
 
   setOutput(value: unknown): this {
-    this.output = toJsonSafe(value);
+    this.output = snapshot(value);
     return this;
   }
 

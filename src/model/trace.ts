@@ -4,7 +4,7 @@ import { assertOneOf, assertPlainObject, assertString } from "./guards.js";
 import { clampName, clampShort, MAX_ID_LENGTH } from "./limits.js";
 import type { Recorder } from "./recorder.js";
 import { runInSpan } from "./run-in.js";
-import { toJsonSafe } from "./serialize.js";
+import { snapshot, toJsonSafe } from "./serialize.js";
 import { errorText, Span, type SpanOptions } from "./span.js";
 import { isoTime } from "./time.js";
 import type { JsonObject, JsonValue, TraceData } from "./wire.js";
@@ -101,12 +101,12 @@ export class Trace {
   }
 
   setInput(value: unknown): this {
-    this.input = toJsonSafe(value);
+    this.input = snapshot(value);
     return this;
   }
 
   setOutput(value: unknown): this {
-    this.output = toJsonSafe(value);
+    this.output = snapshot(value);
     return this;
   }
 
