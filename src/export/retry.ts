@@ -1,0 +1,47 @@
+/**
+ * Retry policy of the export layer: which responses are worth another attempt and how long to wait.
+ * Pure functions (plus an unref'd sleep) so they are trivially testable and isomorphic.
+ */
+
+/**
+ * Exponential backoff with full jitter: a uniform delay in [0, min(maxMs, baseMs * 2^attempt)).
+ * Full jitter spreads the retries of many clients hitting the same outage instead of synchronising them.
+ * `attempt` counts retries from 0 (the wait before the first retry).
+ */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * Milliseconds to wait according to a `Retry-After` header: delta-seconds ("120") or an HTTP-date
+ * ("Wed, 21 Oct 2015 07:28:00 GMT"). A date in the past means "now" (0). Unparseable values yield
+ * `undefined` so the caller falls back to its own backoff.
+ */
+export function parseRetryAfter(header: string | null, now: number = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  // Only letters make it an HTTP-date; this keeps Date.parse from reading "-5" or "1.5" as years.
+  if (!/[a-z]/i.test(value)) return undefined;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * Transient failures: timeout (408), rate limit (429) and server errors (5xx). Everything else,
+ * notably 400/401/403/404/422, would fail the same way again.
+ */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || (status >= 500 && status <= 599);
+}
+
+/** Node returns a Timeout object that would keep the process alive; browsers return a number. */
+export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  (timer as { unref?: () => void }).unref?.();
+}
+
+/** A sleep that never holds a Node process open on its own. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => unrefTimer(setTimeout(resolve, ms)));
+}

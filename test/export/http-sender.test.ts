@@ -1,0 +1,297 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { PandaProbeError } from "../../src/errors.js";
+import { createHttpSender, type SendResult } from "../../src/export/http-sender.js";
+
+const API_KEY = "sk_pp_test_DO_NOT_LEAK_0123456789";
+const headers = () => ({ "X-API-Key": API_KEY, "X-Project-Name": "sdk-tests" });
+const envelope = { path: "/traces", body: JSON.stringify({ trace_id: "t-1", name: "run" }) };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+interface Received {
+  method: string | undefined;
+  url: string | undefined;
+  headers: IncomingMessage["headers"];
+  body: string;
+}
+
+interface TestServer {
+  endpoint: string;
+  received: Received[];
+  connections: () => number;
+}
+
+const servers: Server[] = [];
+
+/** A real server on 127.0.0.1 that records what it receives, then lets `handler` answer. */
+async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
+  const received: Received[] = [];
+  let connections = 0;
+  const server = createServer((req, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => (body += chunk));
+    req.on("end", () => {
+      received.push({ method: req.method, url: req.url, headers: req.headers, body });
+      handler(req, res);
+    });
+  });
+  server.on("connection", () => connections++);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { endpoint: `http://127.0.0.1:${port}`, received, connections: () => connections };
+}
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
+function json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { "Content-Type": "application/json", ...extra });
+  res.end(JSON.stringify(body));
+}
+
+function failure(result: SendResult) {
+  if (result.ok) throw new Error(`expected a failure, got ${result.status}`);
+  return result;
+}
+
+describe("createHttpSender against a real HTTP server", () => {
+  it("POSTs the body to endpoint + path and reports 202 as ok", async () => {
+    const server = await startServer((_req, res) => json(res, 202, { trace_id: "t-1", task_id: "task-1" }));
+    // One trailing slash on the endpoint is tolerated.
+    const send = createHttpSender({ endpoint: `${server.endpoint}/`, headers, timeoutMs: 2_000 });
+
+    await expect(send(envelope)).resolves.toEqual({ ok: true, status: 202 });
+
+    expect(server.received).toHaveLength(1);
+    const [req] = server.received;
+    expect(req!.method).toBe("POST");
+    expect(req!.url).toBe("/traces");
+    expect(req!.body).toBe(envelope.body);
+    expect(req!.headers["content-type"]).toBe("application/json");
+  });
+
+  it("sends the headers the function returns plus a fresh UUID X-Request-ID per request", async () => {
+    const server = await startServer((_req, res) => json(res, 202, {}));
+    let calls = 0;
+    const send = createHttpSender({
+      endpoint: server.endpoint,
+      headers: () => ({ "X-API-Key": API_KEY, "X-Project-Name": `project-${++calls}` }),
+      timeoutMs: 2_000,
+    });
+
+    await send(envelope);
+    await send(envelope);
+
+    const [first, second] = server.received.map((r) => r.headers);
+    expect(first!["x-api-key"]).toBe(API_KEY);
+    // The function is read on every request, so changed values apply immediately.
+    expect(first!["x-project-name"]).toBe("project-1");
+    expect(second!["x-project-name"]).toBe("project-2");
+    expect(first!["x-request-id"]).toMatch(UUID);
+    expect(second!["x-request-id"]).toMatch(UUID);
+    expect(first!["x-request-id"]).not.toBe(second!["x-request-id"]);
+  });
+
+  it("accepts a static headers object", async () => {
+    const server = await startServer((_req, res) => json(res, 202, {}));
+    const send = createHttpSender({ endpoint: server.endpoint, headers: { "X-Project-Name": "static" }, timeoutMs: 2_000 });
+
+    await expect(send(envelope)).resolves.toMatchObject({ ok: true });
+    expect(server.received[0]!.headers["x-project-name"]).toBe("static");
+  });
+
+  it("reports 422 as non-retryable with the field errors in the message", async () => {
+    const server = await startServer((_req, res) =>
+      json(res, 422, {
+        detail: "Validation failed",
+        errors: [
+          { field: "name", message: "String should have at least 1 character" },
+          { field: "spans.0.kind", message: "Input should be 'AGENT', 'TOOL' or 'LLM'" },
+        ],
+      }),
+    );
+    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+
+    const result = failure(await send(envelope));
+
+    expect(result.retryable).toBe(false);
+    expect(result.status).toBe(422);
+    expect(result.error).toBeInstanceOf(PandaProbeError);
+    expect(result.error.code).toBe("http_error");
+    expect(result.error.status).toBe(422);
+    expect(result.error.message).toContain("422");
+    expect(result.error.message).toContain("Validation failed");
+    expect(result.error.message).toContain("name: String should have at least 1 character");
+    expect(result.error.message).toContain("spans.0.kind: Input should be");
+  });
+
+  it("reports 429 as retryable with Retry-After in milliseconds", async () => {
+    const server = await startServer((_req, res) => json(res, 429, { detail: "Rate limit exceeded" }, { "Retry-After": "2" }));
+    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+
+    const result = failure(await send(envelope));
+
+    expect(result).toMatchObject({ retryable: true, status: 429, retryAfterMs: 2_000 });
+    expect(result.error.message).toContain("Rate limit exceeded");
+  });
+
+  it("reports 503 as retryable, without retryAfterMs when the header is absent", async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(503, { "Content-Type": "text/html" });
+      res.end("<html>upstream unavailable</html>");
+    });
+    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+
+    const result = failure(await send(envelope));
+
+    expect(result).toMatchObject({ retryable: true, status: 503 });
+    expect(result).not.toHaveProperty("retryAfterMs");
+    // A body that is not JSON is quoted, not parsed.
+    expect(result.error.message).toContain("upstream unavailable");
+  });
+
+  it.each([401, 403, 404])("reports %i as non-retryable", async (status) => {
+    const server = await startServer((_req, res) => json(res, status, { detail: "nope" }));
+    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+
+    expect(failure(await send(envelope))).toMatchObject({ retryable: false, status });
+  });
+
+  it("caps a huge non-JSON error body and does not throw", async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(500, { "Content-Type": "text/plain" });
+      res.end("x".repeat(1_000_000));
+    });
+    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+
+    const result = failure(await send(envelope));
+
+    expect(result).toMatchObject({ retryable: true, status: 500 });
+    expect(result.error.message.length).toBeLessThan(500);
+  });
+
+  it("reports a dropped connection as a retryable network_error", async () => {
+    const server = await startServer((req) => req.socket.destroy());
+    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+
+    const result = failure(await send(envelope));
+
+    expect(result.retryable).toBe(true);
+    expect(result.status).toBeUndefined();
+    expect(result.error.code).toBe("network_error");
+  });
+
+  it("reports a refused connection as a retryable network_error", async () => {
+    const server = await startServer(() => {});
+    const endpoint = server.endpoint;
+    const closing = servers.pop()!;
+    await new Promise<void>((resolve) => closing.close(() => resolve()));
+    const send = createHttpSender({ endpoint, headers, timeoutMs: 2_000 });
+
+    const result = failure(await send(envelope));
+
+    expect(result).toMatchObject({ retryable: true });
+    expect(result.error.code).toBe("network_error");
+  });
+
+  it("gives up on a stalled server after timeoutMs and calls it retryable", async () => {
+    const server = await startServer(() => {
+      // Never answers.
+    });
+    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 200 });
+
+    const started = performance.now();
+    const result = failure(await send(envelope));
+    const elapsed = performance.now() - started;
+
+    expect(result.retryable).toBe(true);
+    expect(result.error.code).toBe("network_error");
+    expect(result.error.message).toContain("timed out after 200 ms");
+    expect(elapsed).toBeGreaterThanOrEqual(190);
+    expect(elapsed).toBeLessThan(2_000);
+  });
+
+  it("times out a response whose body stalls after the headers", async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(500, { "Content-Type": "application/json" });
+      res.write('{"detail": "par');
+      // The rest never comes.
+    });
+    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 200 });
+
+    const started = performance.now();
+    const result = failure(await send(envelope));
+
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(result).toMatchObject({ retryable: true, status: 500 });
+  });
+
+  it("reuses one keep-alive connection for sequential sends, on success and on error", async () => {
+    let n = 0;
+    const server = await startServer((_req, res) =>
+      ++n === 2
+        ? json(res, 422, { detail: "bad", errors: [{ field: "name", message: "too long" }] })
+        : json(res, 202, { trace_id: "t", task_id: "k" }),
+    );
+    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+
+    // undici hands a drained socket back to its pool on the next event-loop turn, so "sequential"
+    // means one turn apart here. An undrained body larger than its buffer would pin the socket instead.
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    expect((await send(envelope)).ok).toBe(true);
+    await nextTurn();
+    expect((await send(envelope)).ok).toBe(false);
+    await nextTurn();
+    expect((await send(envelope)).ok).toBe(true);
+
+    expect(server.received).toHaveLength(3);
+    expect(server.connections()).toBe(1);
+  });
+
+  it("never puts the API key in an error message, even when the server echoes it", async () => {
+    const server = await startServer((req, res) => {
+      if (req.url === "/drop") return req.socket.destroy();
+      if (req.url === "/stall") return;
+      const key = String(req.headers["x-api-key"]);
+      const status = Number(req.url!.slice(1));
+      json(res, status, {
+        detail: `Invalid API key ${key}`,
+        errors: [{ field: "X-API-Key", message: `unknown key ${key}` }],
+      });
+    });
+    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 200 });
+
+    const paths = ["/401", "/403", "/422", "/429", "/500", "/drop", "/stall"];
+    const results = await Promise.all(paths.map((path) => send({ path, body: "{}" })));
+
+    for (const result of results) {
+      const { error } = failure(result);
+      expect(error.message).not.toContain(API_KEY);
+      expect(String(error.cause ?? "")).not.toContain(API_KEY);
+    }
+    // The echo itself is still visible, only the secret is masked.
+    expect(failure(results[0]!).error.message).toContain("Invalid API key [redacted]");
+  });
+
+  it("uses an injected fetch and still never rejects when it throws", async () => {
+    const send = createHttpSender({
+      endpoint: "http://example.invalid",
+      headers,
+      timeoutMs: 2_000,
+      fetch: () => Promise.reject(new TypeError("fetch failed")),
+    });
+
+    const result = failure(await send(envelope));
+
+    expect(result).toMatchObject({ retryable: true });
+    expect(result.error.code).toBe("network_error");
+    expect(result.error.message).toContain("http://example.invalid/traces");
+  });
+});
