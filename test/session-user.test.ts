@@ -20,7 +20,7 @@ afterAll(() => tracing.close());
 afterEach(() => {
   setSession(undefined);
   setUser(undefined);
-  tracing.collector.reset();
+  return tracing.reset();
 });
 
 describe("scoped ids: session() and user()", () => {

@@ -21,6 +21,7 @@ function messageList(value: unknown): unknown[] | undefined {
 }
 
 function lastWithRole(value: unknown, roles: string[]): Message | undefined {
+  if (isMessage(value)) return roles.includes(value.role) ? value : undefined;
   const list = messageList(value);
   if (!list) return undefined;
   for (let i = list.length - 1; i >= 0; i--) {

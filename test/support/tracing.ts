@@ -8,6 +8,8 @@ export interface Tracing {
   client: Client;
   /** Flushes, checks every body met the contract, and returns the traces received, merged by trace_id. */
   sent(): Promise<TraceData[]>;
+  /** Delivers what is pending, then forgets everything received: a clean slate for the next test. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,10 @@ export async function traceToCollector(options: PandaProbeOptions = {}): Promise
       await client.flush();
       expect(collector.contractFailures).toEqual([]);
       return mergeTraces(collector.traces());
+    },
+    async reset() {
+      await client.flush();
+      collector.reset();
     },
     async close() {
       await client.shutdown();
