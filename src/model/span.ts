@@ -2,9 +2,10 @@ import { SpanKind, SpanStatusCode } from "./enums.js";
 import { assertOneOf, assertPlainObject, assertString } from "./guards.js";
 import { clampName, clampShort } from "./limits.js";
 import { runInSpan } from "./run-in.js";
-import { snapshot, toJsonSafe } from "./serialize.js";
+import { Observation } from "./observation.js";
+import { toJsonSafe } from "./serialize.js";
 import { epochMs, isoTime } from "./time.js";
-import type { JsonObject, JsonValue, SpanData, TokenUsage } from "./wire.js";
+import type { JsonObject, SpanData, TokenUsage } from "./wire.js";
 import type { Trace } from "./trace.js";
 
 export interface SpanOptions {
@@ -39,7 +40,7 @@ export function errorText(error: unknown): string {
 }
 
 /** One step of a trace. Handles carry their trace and parent, so no ambient context is needed. */
-export class Span {
+export class Span extends Observation {
   readonly spanId: string = crypto.randomUUID();
   readonly trace: Trace;
   readonly parentSpanId: string | undefined;
@@ -48,17 +49,15 @@ export class Span {
   private status: SpanStatusCode = SpanStatusCode.UNSET;
   private readonly startedAt = Date.now();
   private endedAt: number | undefined;
-  private input: JsonValue | undefined;
-  private output: JsonValue | undefined;
   private model: string | undefined;
   private tokenUsage: TokenUsage | undefined;
-  private metadata: JsonObject | undefined;
   private modelParameters: JsonObject | undefined;
   private cost: Record<string, number> | undefined;
   private error: string | undefined;
   private completionStartTime: number | undefined;
 
   constructor(trace: Trace, name: string, options: SpanOptions | undefined, parentSpanId: string | undefined) {
+    super();
     assertString(name, "span name");
     this.trace = trace;
     this.parentSpanId = parentSpanId;
@@ -85,16 +84,6 @@ export class Span {
   span<T>(name: string, options?: SpanOptions, fn?: (span: Span) => T): Span | T {
     const child = this.trace.openSpan(name, options, this.spanId);
     return fn === undefined ? child : runInSpan(child, () => fn(child), false);
-  }
-
-  setInput(value: unknown): this {
-    this.input = snapshot(value);
-    return this;
-  }
-
-  setOutput(value: unknown): this {
-    this.output = snapshot(value);
-    return this;
   }
 
   setModel(model: string): this {
@@ -147,13 +136,6 @@ export class Span {
   setError(error: unknown): this {
     this.status = SpanStatusCode.ERROR;
     this.error = errorText(error);
-    return this;
-  }
-
-  /** Shallow-merges into the span's metadata, as the backend does. */
-  setMetadata(metadata: Record<string, unknown>): this {
-    assertPlainObject(metadata, "metadata");
-    this.metadata = Object.assign(this.metadata ?? {}, toJsonSafe(metadata) as JsonObject);
     return this;
   }
 

@@ -1,13 +1,13 @@
 import { contextManager } from "../context/context.js";
 import { TraceStatus } from "./enums.js";
-import { assertOneOf, assertPlainObject, assertString } from "./guards.js";
+import { assertOneOf, assertString } from "./guards.js";
 import { clampName, clampShort, MAX_ID_LENGTH } from "./limits.js";
 import type { Recorder } from "./recorder.js";
 import { runInSpan } from "./run-in.js";
-import { snapshot, toJsonSafe } from "./serialize.js";
+import { Observation } from "./observation.js";
 import { errorText, Span, type SpanOptions } from "./span.js";
 import { isoTime } from "./time.js";
-import type { JsonObject, JsonValue, TraceData } from "./wire.js";
+import type { TraceData } from "./wire.js";
 
 export interface TraceOptions {
   input?: unknown;
@@ -23,7 +23,7 @@ export const TRACE_OPTION_KEYS = ["input", "sessionId", "userId", "tags", "metad
 export type TraceHeader = Omit<TraceData, "spans">;
 
 /** One logical run (a user turn of an agent) and its tree of spans. */
-export class Trace {
+export class Trace extends Observation {
   readonly traceId: string = crypto.randomUUID();
   readonly sessionId: string | undefined;
   readonly userId: string | undefined;
@@ -34,9 +34,6 @@ export class Trace {
   private status: TraceStatus | undefined;
   private readonly startedAt = Date.now();
   private endedAt: number | undefined;
-  private input: JsonValue | undefined;
-  private output: JsonValue | undefined;
-  private metadata: JsonObject | undefined;
   private tags: string[] | undefined;
 
   constructor(
@@ -45,6 +42,7 @@ export class Trace {
     ids: { sessionId: string | undefined; userId: string | undefined },
     recorder: Recorder | undefined,
   ) {
+    super();
     assertString(name, "trace name");
     this.name = clampName(name, "trace");
     this.recorder = recorder;
@@ -98,23 +96,6 @@ export class Trace {
   /** @internal */
   spanEnded(span: Span): void {
     if (this.endedAt !== undefined) this.recorder?.recordLateSpan(this, span);
-  }
-
-  setInput(value: unknown): this {
-    this.input = snapshot(value);
-    return this;
-  }
-
-  setOutput(value: unknown): this {
-    this.output = snapshot(value);
-    return this;
-  }
-
-  /** Shallow-merges into the trace's metadata, as the backend does. */
-  setMetadata(metadata: Record<string, unknown>): this {
-    assertPlainObject(metadata, "metadata");
-    this.metadata = Object.assign(this.metadata ?? {}, toJsonSafe(metadata) as JsonObject);
-    return this;
   }
 
   /** Adds tags (the backend unions them). */
