@@ -19,6 +19,7 @@ import type { Recorder } from "./model/recorder.js";
 import { runInTrace } from "./model/run-in.js";
 import { toJsonSafe } from "./model/serialize.js";
 import type { Span } from "./model/span.js";
+import { normalizePrebuilt, type PrebuiltTrace } from "./model/prebuilt.js";
 import { Trace, TRACE_OPTION_KEYS, type TraceOptions } from "./model/trace.js";
 import type { JsonObject, TraceData, TraceScoreData } from "./model/wire.js";
 import { dispatchError, type ErrorHandler } from "./report.js";
@@ -216,26 +217,11 @@ export class Client {
   }
 
   /** Submits a trace built elsewhere; missing ids come from the scope, limits are applied. */
-  logTrace(trace: TraceData): void {
+  logTrace(trace: PrebuiltTrace): void {
     if (trace === null || typeof trace !== "object") throw new TypeError("PandaProbe: logTrace takes a trace object.");
-    assertString(trace.name, "trace name");
-    if (!this.recorder) return;
-    const { sessionId, userId } = resolveIds({ sessionId: trace.session_id, userId: trace.user_id });
-    const copy = new Trace(trace.name, undefined, { sessionId, userId }, this.recorder);
-    const { spans = [], ...rest } = toJsonSafe(trace) as unknown as TraceData;
-    const header = {
-      ...rest,
-      ...copy.header(this.recorder.environment, this.recorder.release),
-      trace_id: trace.trace_id ?? copy.traceId,
-      status: trace.status ?? "COMPLETED",
-      started_at: trace.started_at ? new Date(trace.started_at).toISOString() : copy.header(undefined, undefined).started_at,
-      ended_at: trace.ended_at ? new Date(trace.ended_at).toISOString() : undefined,
-      input: rest.input,
-      output: rest.output,
-      metadata: rest.metadata,
-      tags: rest.tags,
-    };
-    this.guard(() => this.enqueueTrace(header, spans));
+    const ids = resolveIds({ sessionId: trace.session_id, userId: trace.user_id });
+    const { header, spans } = normalizePrebuilt(trace, ids, this.config);
+    if (this.recorder) this.guard(() => this.enqueueTrace(header, spans));
   }
 
   /** Resolves when everything queued before the call is delivered or given up. */

@@ -3,7 +3,7 @@ import type { ScoreOptions } from "./client.js";
 import type { PandaProbeOptions } from "./config/options.js";
 import type { Span } from "./model/span.js";
 import type { Trace, TraceOptions } from "./model/trace.js";
-import type { TraceData } from "./model/wire.js";
+import type { PrebuiltTrace } from "./model/prebuilt.js";
 import { spanFunction, traceFunction, type SpanFnOptions, type TraceFnOptions } from "./tracing/decorators.js";
 
 let globalClient: Client | undefined;
@@ -76,6 +76,6 @@ export function score(traceId: string, name: string, value: number | boolean | s
   current().score(traceId, name, value, options);
 }
 
-export function logTrace(trace: TraceData): void {
+export function logTrace(trace: PrebuiltTrace): void {
   current().logTrace(trace);
 }

@@ -23,6 +23,7 @@ export {
   trace,
 } from "./global.js";
 export { ScoreDataType, SpanKind, SpanStatusCode, TraceStatus } from "./model/enums.js";
+export type { PrebuiltSpan, PrebuiltTrace } from "./model/prebuilt.js";
 export type { Span, SpanOptions } from "./model/span.js";
 export type { Trace, TraceOptions } from "./model/trace.js";
 export type { JsonValue, SpanData, TokenUsage, TraceData, TraceScoreData } from "./model/wire.js";

@@ -128,8 +128,10 @@ export class Span extends Observation {
     return this;
   }
 
+  /** Time to first token. An invalid date (data from a provider) is ignored rather than failing the trace. */
   setCompletionStartTime(time: Date | number): this {
-    this.completionStartTime = epochMs(time);
+    const ms = epochMs(time);
+    if (Number.isFinite(ms)) this.completionStartTime = ms;
     return this;
   }
 
