@@ -203,7 +203,21 @@ export function resolveConfig(options: PandaProbeOptions | undefined, env: Env |
       out[key] = checkValue(key, spec, parseEnv(spec, raw, envName), envName);
     }
   }
+  checkEndpoint(out.endpoint as string);
   return out as unknown as ResolvedConfig;
+}
+
+/** A scheme-less or malformed endpoint would only show up later as endless network errors. */
+function checkEndpoint(endpoint: string): void {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(endpoint).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== "http:" && protocol !== "https:") {
+    throw configError(`endpoint must be an http(s) URL such as ${DEFAULT_ENDPOINT}, got ${JSON.stringify(endpoint)}.`);
+  }
 }
 
 /** The process environment where there is one (Node, Bun, Deno with permissions); else undefined. */
@@ -222,5 +236,6 @@ export function missingCredentials(config: ResolvedConfig): string | undefined {
     config.apiKey ? undefined : "apiKey (PANDAPROBE_API_KEY)",
     config.projectName ? undefined : "projectName (PANDAPROBE_PROJECT_NAME)",
   ].filter(Boolean);
-  return missing.length ? `tracing is enabled but ${missing.join(" and ")} is missing.` : undefined;
+  if (missing.length === 0) return undefined;
+  return `tracing is enabled but ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} missing.`;
 }

@@ -1,6 +1,6 @@
 import { PandaProbeError } from "../errors.js";
 import type { SendResult } from "./http-sender.js";
-import { backoffDelay, sleep, unrefTimer } from "./retry.js";
+import { backgroundTimer, backoffDelay, sleep } from "./retry.js";
 import type { Envelope, Exporter } from "./types.js";
 
 export interface BatchExporterOptions {
@@ -102,7 +102,8 @@ export class BatchExporter implements Exporter {
   constructor(options: BatchExporterOptions) {
     this.send = options.send;
     // Values below 1 would stall the pipeline (nothing ever released or sent), so they mean 1.
-    this.batchSize = Math.max(1, options.batchSize);
+    // A batch larger than the queue would never be reached: the queue would drop instead of send.
+    this.batchSize = Math.max(1, Math.min(options.batchSize, options.maxQueueSize));
     this.maxQueueSize = Math.max(1, options.maxQueueSize);
     this.maxConcurrency = Math.max(1, options.maxConcurrency);
     this.flushIntervalMs = options.flushIntervalMs;
@@ -241,14 +242,13 @@ export class BatchExporter implements Exporter {
   /** Periodic, not reset by size-triggered sends, so drop reports keep their cadence under load. */
   private armTimer(): void {
     if (this.timer !== undefined || this.closed) return;
-    this.timer = setTimeout(() => {
+    this.timer = backgroundTimer(() => {
       this.timer = undefined;
       this.endCycle();
       this.release();
       // Envelopes still waiting for a slot (or drops yet to report) keep the cycle going.
       if (this.queue.length > 0 || this.unreportedDrops > 0) this.armTimer();
     }, this.flushIntervalMs);
-    unrefTimer(this.timer);
   }
 
   /** Everything below this seq is delivered or given up. In-flight seqs precede queued ones (FIFO). */

@@ -1,5 +1,5 @@
 import { PandaProbeError } from "../errors.js";
-import { isRetryableStatus, parseRetryAfter, unrefTimer } from "./retry.js";
+import { backgroundTimer, isRetryableStatus, parseRetryAfter } from "./retry.js";
 import type { Envelope } from "./types.js";
 
 /** The outcome of one HTTP attempt. Never a rejection: the exporter decides what to do with failures. */
@@ -44,8 +44,7 @@ export function createHttpSender(options: HttpSenderOptions): (envelope: Envelop
     }
     const redact = redactor(given);
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), options.timeoutMs);
-    unrefTimer(timer);
+    const timer = backgroundTimer(() => controller.abort(), options.timeoutMs);
 
     try {
       let response: Response;
