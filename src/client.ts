@@ -73,9 +73,10 @@ export class Client {
   constructor(options?: PandaProbeOptions, env: Env | undefined = processEnv()) {
     this.config = resolveConfig(options, env);
     if (!this.config.enabled) return;
-    const missing = missingCredentials(this.config);
+    // A custom exporter decides itself where traces go; the HTTP exporter needs credentials.
+    const missing = this.config.exporter ? undefined : missingCredentials(this.config);
     if (missing) throw new PandaProbeError("config", `PandaProbe: ${missing}`);
-    this.exporter = this.createExporter();
+    this.exporter = this.config.exporter ?? this.createExporter();
     this.recorder = this.createRecorder();
     flushOnExit(this);
   }
@@ -110,7 +111,7 @@ export class Client {
       maxRetries: config.maxRetries,
       maxConcurrency: config.maxConcurrentRequests,
       report: (error) => this.report(error),
-      log: (message) => this.debug(message),
+      log: config.debug ? (message) => this.debug(message) : undefined,
     });
   }
 
@@ -134,7 +135,7 @@ export class Client {
 
   private enqueueTrace(header: ReturnType<Trace["header"]>, spans: TraceData["spans"]): void {
     const bodies = traceBodies(header, spans, this.config.maxPayloadSize);
-    this.debug(`trace ${header.trace_id} queued (${spans.length} spans, ${bodies.length} request(s))`);
+    if (this.config.debug) this.debug(`trace ${header.trace_id} queued (${spans.length} spans, ${bodies.length} request(s))`);
     for (const body of bodies) this.exporter!.enqueue({ path: "/traces", body });
   }
 

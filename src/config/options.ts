@@ -1,4 +1,5 @@
 import { PandaProbeError } from "../errors.js";
+import type { Exporter } from "../export/types.js";
 
 /** Options of `init()` / `new Client()`. Every one can also come from a `PANDAPROBE_*` variable. */
 export interface PandaProbeOptions {
@@ -27,6 +28,8 @@ export interface PandaProbeOptions {
   maxPayloadSize?: number;
   /** The fetch to send with (tests, edge runtimes, proxies). */
   fetch?: typeof fetch;
+  /** Where serialized traces go instead of the built-in HTTP exporter (custom sinks, tests). */
+  exporter?: Exporter;
 }
 
 export interface ResolvedConfig {
@@ -45,11 +48,12 @@ export interface ResolvedConfig {
   maxConcurrentRequests: number;
   maxPayloadSize: number;
   fetch: typeof fetch | undefined;
+  exporter: Exporter | undefined;
 }
 
 export const DEFAULT_ENDPOINT = "https://api.pandaprobe.com";
 
-type Kind = "string" | "boolean" | "positiveInt" | "nonNegativeInt" | "positiveNumber" | "function";
+type Kind = "string" | "boolean" | "positiveInt" | "nonNegativeInt" | "positiveNumber" | "function" | "exporter";
 interface Spec {
   kind: Kind;
   env?: string;
@@ -72,6 +76,7 @@ const SPECS: Record<keyof PandaProbeOptions, Spec> = {
   maxConcurrentRequests: { kind: "positiveInt", env: "MAX_CONCURRENT_REQUESTS" },
   maxPayloadSize: { kind: "positiveInt", env: "MAX_PAYLOAD_SIZE" },
   fetch: { kind: "function" },
+  exporter: { kind: "exporter" },
 };
 
 const DEFAULTS = {
@@ -142,6 +147,13 @@ function checkValue(key: string, spec: Spec, value: unknown, source: string): un
     case "function":
       if (typeof value !== "function") throw bad("a function");
       return value;
+    case "exporter": {
+      const e = value as Partial<Exporter> | null;
+      if (typeof e?.enqueue !== "function" || typeof e.flush !== "function" || typeof e.shutdown !== "function") {
+        throw bad("an object with enqueue, flush and shutdown methods");
+      }
+      return value;
+    }
     case "positiveInt":
       if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw bad("a positive integer");
       return value;

@@ -127,7 +127,7 @@ export class BatchExporter implements Exporter {
     if (this.queue.length >= this.maxQueueSize) this.dropOldest();
     this.queue.push({ seq: ++this.lastSeq, envelope });
     this.unreleased++;
-    this.log(`enqueued ${envelope.path} (queued ${this.queue.length})`);
+    if (this.logFn) this.log(`enqueued ${envelope.path} (queued ${this.queue.length})`);
     if (this.unreleased >= this.batchSize) this.release();
     this.armTimer();
   }
