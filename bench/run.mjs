@@ -1,0 +1,249 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: builds the SDK from src/, runs the speed and heap benchmarks in fresh Node
+ * processes (with --expose-gc), prints a summary and writes BENCHMARKS.md and bench/results.json.
+ *
+ *   node bench/run.mjs                      speed + heap, writes BENCHMARKS.md and bench/results.json
+ *   node bench/run.mjs --no-write           same, prints only
+ *   node bench/run.mjs --profile [variant] [seconds]
+ *                                           CPU profile of one variant (default pandaprobe), printed
+ *
+ * Knobs (environment): BENCH_CALLS (1000 calls per batch), BENCH_SAMPLE_MS (400), BENCH_ROUNDS (15), BENCH_WARMUP (4),
+ * BENCH_ONLY=name,name (subset of variants), BENCH_ISOLATION (process | shared), BENCH_HEAP_TRACES (200000).
+ *
+ * Why not `vitest bench`: Vitest would run src/ through its module runner while the peers load as
+ * plain Node modules; here the SDK is bundled from src/ by Vite (as the published build will be) and
+ * every variant runs as plain ESM, in interleaved rounds (see bench/speed.mjs).
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const benchDir = dirname(fileURLToPath(import.meta.url));
+const root = dirname(benchDir);
+const buildDir = join(benchDir, ".build");
+const bundle = join(buildDir, "pandaprobe.mjs");
+const args = process.argv.slice(2);
+const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// 1. Peers: the OpenTelemetry SDK lives in bench/peers (see its package.json for why).
+
+if (!existsSync(join(benchDir, "peers", "node_modules", "@opentelemetry", "sdk-trace-base"))) {
+  log("installing bench/peers (OpenTelemetry SDK for the @langfuse/tracing variant): npm ci --prefix bench/peers");
+  execFileSync("npm", ["ci", "--prefix", join(benchDir, "peers"), "--no-audit", "--no-fund"], { stdio: "inherit" });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Build the SDK from src/ into one unminified ESM file (SSR build: Node target, builtins external).
+
+async function buildSdk() {
+  const { build } = await import("vite");
+  mkdirSync(buildDir, { recursive: true });
+  await build({
+    root,
+    configFile: false,
+    publicDir: false,
+    logLevel: "warn",
+    build: {
+      ssr: join(root, "src", "index.ts"),
+      outDir: buildDir,
+      emptyOutDir: true,
+      minify: false,
+      sourcemap: true,
+      target: "node20",
+      rollupOptions: { output: { format: "es", entryFileNames: "pandaprobe.mjs" } },
+    },
+  });
+  if (!existsSync(bundle)) throw new Error(`build produced no ${bundle}`);
+}
+
+function runNode(script, scriptArgs, { inherit = false } = {}) {
+  const r = spawnSync(process.execPath, ["--expose-gc", join(benchDir, script), ...scriptArgs], {
+    cwd: root,
+    stdio: inherit ? "inherit" : ["ignore", "inherit", "inherit"],
+    env: process.env,
+  });
+  if (r.status !== 0) throw new Error(`${script} exited with ${r.status ?? r.signal}`);
+}
+
+log("building src/ -> bench/.build/pandaprobe.mjs");
+await buildSdk();
+
+if (args[0] === "--profile") {
+  runNode("profile.mjs", [bundle, args[1] ?? "pandaprobe", args[2] ?? "8"], { inherit: true });
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Run.
+
+const loadBefore = os.loadavg();
+const started = new Date();
+log("speed: all variants, interleaved rounds (a few minutes; langsmith dominates)");
+const speedOut = join(buildDir, "speed.json");
+runNode("speed.mjs", [bundle, speedOut]);
+log("heap: 200k traces with the endpoint down");
+const heapOut = join(buildDir, "heap.json");
+runNode("heap.mjs", [bundle, heapOut]);
+const loadAfter = os.loadavg();
+const speed = JSON.parse(readFileSync(speedOut, "utf8"));
+const heap = JSON.parse(readFileSync(heapOut, "utf8"));
+
+// ---------------------------------------------------------------------------------------------
+// 4. Statistics.
+
+const quantile = (sorted, q) => {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+};
+const stats = {};
+for (const v of speed.variants) {
+  const ns = v.samples.map((s) => s.ns).sort((a, b) => a - b);
+  stats[v.name] = {
+    label: v.label,
+    median: quantile(ns, 0.5),
+    p25: quantile(ns, 0.25),
+    p75: quantile(ns, 0.75),
+    min: ns[0],
+    max: ns[ns.length - 1],
+    byRound: new Map(v.samples.map((s) => [s.round, s.ns])),
+  };
+}
+
+/**
+ * a/b taken round by round (the two samples of a round are seconds apart, so they share the machine's
+ * state): the median of those paired ratios, their quartiles, and the plain ratio of the medians.
+ */
+function ratio(a, b) {
+  if (!stats[a] || !stats[b]) return undefined;
+  const perRound = [];
+  for (const [round, ns] of stats[a].byRound) {
+    const other = stats[b].byRound.get(round);
+    if (other !== undefined) perRound.push(ns / other);
+  }
+  perRound.sort((x, y) => x - y);
+  return {
+    value: quantile(perRound, 0.5),
+    p25: quantile(perRound, 0.25),
+    p75: quantile(perRound, 0.75),
+    ofMedians: stats[a].median / stats[b].median,
+  };
+}
+
+const ratios = [
+  { label: "pandaprobe / floor", a: "pandaprobe", b: "floor", target: "<= 1.5", ok: (r) => r <= 1.5 },
+  { label: "pandaprobe / untraced", a: "pandaprobe", b: "untraced", target: "(no target)" },
+  { label: "@langfuse/tracing / pandaprobe", a: "langfuse", b: "pandaprobe", target: ">= 5", ok: (r) => r >= 5 },
+  { label: "langsmith / pandaprobe", a: "langsmith", b: "pandaprobe", target: ">= 20", ok: (r) => r >= 20 },
+  { label: "pandaprobe with HTTP exporter (fetch stub) / floor", a: "pandaprobe-http", b: "floor", target: "supplementary" },
+  { label: "pandaprobe (wrappers) / floor", a: "pandaprobe-wrappers", b: "floor", target: "diagnostic" },
+  { label: "@langfuse/tracing / pandaprobe (wrappers)", a: "langfuse", b: "pandaprobe-wrappers", target: "diagnostic" },
+  { label: "langsmith / pandaprobe (wrappers)", a: "langsmith", b: "pandaprobe-wrappers", target: "diagnostic" },
+]
+  .map((r) => ({ ...r, r: ratio(r.a, r.b) }))
+  .filter((r) => r.r);
+
+// ---------------------------------------------------------------------------------------------
+// 5. Report.
+
+const us = (ns) => (ns / 1000).toFixed(ns < 10_000 ? 2 : 1);
+const mb = (bytes) => (bytes / 1024 / 1024).toFixed(2);
+const cpu = os.cpus();
+const command = "npm run bench   (= node bench/run.mjs)";
+const lines = [];
+lines.push("# Benchmarks");
+lines.push("");
+lines.push("Generated by `bench/run.mjs`; numbers from one run on the machine below. Re-run to refresh.");
+lines.push("");
+lines.push(`- Command: \`${command}\``);
+lines.push(`- Date: ${started.toISOString()}`);
+lines.push(`- SDK: built from src/ at ${gitState()}`);
+lines.push(`- Node: ${process.version} (V8 ${process.versions.v8}), ${os.platform()} ${os.arch()}`);
+lines.push(`- CPU: ${cpu[0]?.model ?? "unknown"} x ${cpu.length} (load average before/after: ${loadBefore.map((l) => l.toFixed(2)).join(" ")} / ${loadAfter.map((l) => l.toFixed(2)).join(" ")})`);
+lines.push(`- Peers: langsmith ${pkgVersion("langsmith")}, @langfuse/tracing ${pkgVersion("@langfuse/tracing")}, @opentelemetry/api ${pkgVersion("@opentelemetry/api")}, @opentelemetry/sdk-trace-base ${pkgVersion("@opentelemetry/sdk-trace-base", join(benchDir, "peers"))}`);
+lines.push(`- Method: a batch is ${speed.calls} sequential awaited calls (langsmith: ${speed.variants.find((v) => v.name === "langsmith")?.callsPerBatch ?? "-"}, as its calls take ~5 ms) + one awaited flush, so export work is paid inside the batch; a sample is as many batches as fill ~${speed.sampleMs} ms (calibrated per variant during warm-up, at least 1), timed as a whole and divided by the number of calls. ${speed.warmupRounds} warm-up rounds, then ${speed.rounds} measured rounds; each round takes one sample of every variant, in an order rotated per round, after a forced full GC. ${speed.isolation === "shared" ? "All variants in one process." : "Each variant in its own Node process, all started together and sampled one at a time (the others idle), so no library pays for another's AsyncLocalStorage instances, timers or heap, while machine noise still hits all variants round by round."}`);
+lines.push("");
+lines.push("## Time per traced call (one agent turn: root + 3 awaited children)");
+lines.push("");
+lines.push("| variant | median µs/call | p25 – p75 | min – max | calls × batches per sample |");
+lines.push("|---|---:|---:|---:|---:|");
+for (const v of speed.variants) {
+  const s = stats[v.name];
+  lines.push(`| ${s.label} | **${us(s.median)}** | ${us(s.p25)} – ${us(s.p75)} | ${us(s.min)} – ${us(s.max)} | ${v.callsPerBatch} × ${v.batchesPerSample} |`);
+}
+lines.push("");
+lines.push("## Ratios");
+lines.push("");
+lines.push("Each ratio is taken round by round (paired samples) and summarised by its median and quartiles; the ratio of the two medians is shown for reference.");
+lines.push("");
+lines.push("| ratio | median of per-round ratios | p25 – p75 | ratio of medians | target | met |");
+lines.push("|---|---:|---:|---:|---|---|");
+for (const r of ratios) {
+  const met = r.ok ? (r.ok(r.r.value) ? "yes" : "**no**") : "";
+  lines.push(`| ${r.label} | **${r.r.value.toFixed(2)}x** | ${r.r.p25.toFixed(2)} – ${r.r.p75.toFixed(2)} | ${r.r.ofMedians.toFixed(2)}x | ${r.target} | ${met} |`);
+}
+lines.push("");
+lines.push(`## Heap with the endpoint down (${heap.traces.toLocaleString("en-US")} traces, 1 span each)`);
+lines.push("");
+lines.push(`Endpoint \`http://127.0.0.1:1\` (connection refused), maxRetries 1, timeout 1 s, maxQueueSize ${heap.maxQueueSize}; heap after two forced GCs. Took ${heap.seconds.toFixed(1)} s.`);
+lines.push("");
+lines.push("| traces | heapUsed MiB | Δ vs first checkpoint | queued envelopes | dropped (total) |");
+lines.push("|---:|---:|---:|---:|---:|");
+const firstCheckpoint = heap.points[1] ?? heap.points[0];
+for (const p of heap.points) {
+  const delta = p.traces === 0 ? "(baseline, queue full)" : `${p.heapUsed >= firstCheckpoint.heapUsed ? "+" : ""}${((p.heapUsed - firstCheckpoint.heapUsed) / 1024).toFixed(0)} KiB`;
+  lines.push(`| ${p.traces.toLocaleString("en-US")} | ${mb(p.heapUsed)} | ${delta} | ${p.queued ?? "?"} | ${p.dropped ?? "?"} |`);
+}
+const last = heap.points[heap.points.length - 1];
+const perTrace = (last.heapUsed - firstCheckpoint.heapUsed) / (last.traces - firstCheckpoint.traces);
+lines.push("");
+lines.push(`Growth from ${firstCheckpoint.traces.toLocaleString("en-US")} to ${last.traces.toLocaleString("en-US")} traces: ${((last.heapUsed - firstCheckpoint.heapUsed) / 1024).toFixed(0)} KiB (${perTrace.toFixed(2)} bytes/trace). Errors reported to onError: ${Object.entries(heap.errors).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}.`);
+lines.push("");
+lines.push("## What each variant does");
+lines.push("");
+lines.push("- Workload: `agent(messages)` awaits `retrieve(query)`, `llm(messages, docs)`, `format(answer)`; every function is async and returns at once; input is a 2-message array, outputs are short strings / a 1-element array.");
+lines.push("- **pandaprobe**: `session('s', () => user('u', () => client.startTrace('agent', {input}, async t => …)))`, children `t.span(name, {kind, input}, async s => { …; s.setOutput(r) })`, `t.setOutput(out)`. Client with default batching and an injected `fetch` that returns `new Response('{}', {status: 202})`; `client.flush()` per sample. One HTTP request per trace (the API takes one trace per `POST /traces`).");
+lines.push("- **pandaprobe (no-op exporter)**, diagnostic: the same, with the client's private `exporter` replaced by one that drops the serialized body (no public hook exists). The gap to **pandaprobe** is the per-request cost of the HTTP sender plus the fetch stub.");
+lines.push("- **pandaprobe (wrappers)**: `trace(fn)` / `span(fn)` wrappers, which capture arguments and results themselves like `traceable` and `observe` do.");
+lines.push("- **floor**: `AsyncLocalStorage.run` for the root and each child, 4 plain objects, `crypto.randomUUID()` for each, start and end `new Date().toISOString()` for each, one `JSON.stringify` of the assembled payload per call. No transport.");
+lines.push("- **@langfuse/tracing**: `propagateAttributes({sessionId, userId}, () => agent(messages))` with `observe()`d root and children; OpenTelemetry `BasicTracerProvider` (sdk-trace-base 2.x) and `AsyncLocalStorageContextManager`, with a span processor that only copies the propagated session/user attributes onto spans at start (what LangfuseSpanProcessor does) and does nothing with ended spans: no OTLP serialization, no export.");
+lines.push("- **langsmith**: `traceable` root (metadata session_id/user_id) and children, `tracingEnabled: true`, a `Client({autoBatchTracing: true, fetchImplementation})` whose fetch answers `/info` with `{}` and `/runs/multipart` with 202 (the multipart body is still assembled: its stream starts eagerly). Per batch: wait 1 ms for the background run updates, `client.flush()` until the queue is empty, `awaitPendingTraceBatches()` (which waits another 1 ms).");
+lines.push("- **untraced**: the same functions, no tracing (and, in its own process, no AsyncLocalStorage at all).");
+lines.push("");
+lines.push("## Caveats");
+lines.push("");
+lines.push("- Every stub answers at once: no variant pays for real I/O. pandaprobe pays, per trace, for its HTTP sender and for the stub's `new Response('{}')` (one request per trace), langsmith for its multipart assembly; @langfuse/tracing pays for no export at all (no OTLP serialization), so its row is a lower bound of a real Langfuse setup.");
+lines.push("- No variant is given a faster configuration than its defaults, apart from the network stubs and pandaprobe's no-op-exporter row, which is a diagnostic, not a comparison.");
+lines.push("- This machine's speed drifts by up to ~2x over seconds (shared VM); compare ratios taken in the same round rather than absolute times across runs.");
+lines.push("");
+const report = lines.join("\n");
+if (!args.includes("--no-write")) {
+  const raw = { date: started.toISOString(), node: process.version, cpu: cpu[0]?.model, cores: cpu.length, speed, heap };
+  writeFileSync(join(benchDir, "results.json"), JSON.stringify(raw, null, 2));
+  writeFileSync(join(root, "BENCHMARKS.md"), report);
+  log(`wrote ${relative(root, join(root, "BENCHMARKS.md"))} and ${relative(root, join(benchDir, "results.json"))}`);
+}
+console.log(report);
+
+function gitState() {
+  try {
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: root, encoding: "utf8" }).trim();
+    return `commit ${head}${dirty ? " + uncommitted changes in src/" : ""}`;
+  } catch {
+    return "(not a git checkout)";
+  }
+}
+
+function pkgVersion(name, from = root) {
+  try {
+    return JSON.parse(readFileSync(join(from, "node_modules", name, "package.json"), "utf8")).version;
+  } catch {
+    return "?";
+  }
+}

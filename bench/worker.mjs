@@ -1,0 +1,70 @@
+/**
+ * Hosts one or more variants in a Node process started by bench/speed.mjs (with --expose-gc) and
+ * takes samples on request over IPC. One process per variant by default, so no library pays for
+ * another's AsyncLocalStorage instances, timers or heap; speed.mjs asks the processes in turn, so they
+ * still share the machine's noise round by round.
+ *
+ * Messages in:  {cmd: "sample", name, batches} | {cmd: "exit"}
+ * Messages out: {ready, callsPerBatch} | {ns} | {done, requests, escaped} | {error}
+ */
+import { pathToFileURL } from "node:url";
+import * as V from "./variants.mjs";
+
+const [bundlePath, namesArg] = process.argv.slice(2);
+const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
+if (typeof globalThis.gc !== "function") throw new Error("run with --expose-gc");
+
+V.installFetchTripwire();
+const names = namesArg.split(",");
+const needsSdk = names.some((n) => n.startsWith("pandaprobe"));
+const pp = needsSdk ? await import(pathToFileURL(bundlePath).href) : undefined;
+const factories = {
+  untraced: () => V.untraced(),
+  floor: () => V.floor(),
+  pandaprobe: () => V.pandaprobe(pp),
+  "pandaprobe-http": () => V.pandaprobeHttp(pp),
+  "pandaprobe-wrappers": () => V.pandaprobeWrappers(pp),
+  langfuse: () => V.langfuse(),
+  langsmith: () => V.langsmith(),
+};
+
+const variants = new Map();
+try {
+  for (const name of names) {
+    if (!factories[name]) throw new Error(`unknown variant ${name}`);
+    const v = await factories[name]();
+    await v.verify();
+    variants.set(name, v);
+  }
+} catch (error) {
+  process.send({ error: String(error?.stack ?? error) });
+  process.exit(1);
+}
+
+async function sample(v, batches) {
+  const calls = v.callsPerBatch ?? CALLS;
+  globalThis.gc();
+  const t0 = process.hrtime.bigint();
+  for (let b = 0; b < batches; b++) {
+    for (let i = 0; i < calls; i++) await v.call();
+    await v.flush();
+  }
+  const t1 = process.hrtime.bigint();
+  return Number(t1 - t0) / (batches * calls);
+}
+
+process.on("message", async (msg) => {
+  try {
+    if (msg.cmd === "sample") {
+      process.send({ ns: await sample(variants.get(msg.name), msg.batches) });
+    } else if (msg.cmd === "exit") {
+      const requests = Object.fromEntries([...variants].map(([n, v]) => [n, v.captured?.requests ?? v.captured?.envelopes]));
+      process.send({ done: true, requests, escaped: V.tripwire.requests.slice(0, 5), escapedCount: V.tripwire.requests.length }, () =>
+        process.exit(0),
+      );
+    }
+  } catch (error) {
+    process.send({ error: String(error?.stack ?? error) });
+  }
+});
+process.send({ ready: names, callsPerBatch: Object.fromEntries([...variants].map(([n, v]) => [n, v.callsPerBatch ?? CALLS])) });
