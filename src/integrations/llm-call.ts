@@ -1,0 +1,99 @@
+import { getClient, getCurrentSpan, getCurrentTrace, startTrace, type Span, type Trace } from "pandaprobe";
+import { traceInputFromArgs, traceOutputFromResult } from "../model/messages.js";
+
+/** Ids given to a wrapper or integration constructor: explicit, so they beat scoped ones. */
+export interface IntegrationIds {
+  sessionId?: string;
+  userId?: string;
+}
+
+/** Knobs worth recording; anything else a request carries (keys, headers, user data) is left out. */
+const SAFE_PARAMETERS = new Set([
+  "temperature",
+  "top_p",
+  "top_k",
+  "max_tokens",
+  "max_completion_tokens",
+  "max_output_tokens",
+  "seed",
+  "stop",
+  "stop_sequences",
+  "response_format",
+  "reasoning_effort",
+  "reasoning",
+  "frequency_penalty",
+  "presence_penalty",
+  "n",
+  "tool_choice",
+  "parallel_tool_calls",
+  "stream",
+  "service_tier",
+  "thinking",
+  "text",
+  "truncation",
+]);
+
+export function safeParameters(request: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const key of Object.keys(request)) {
+    if (SAFE_PARAMETERS.has(key) && request[key] !== undefined) kept[key] = request[key];
+  }
+  return kept;
+}
+
+/** One model call being recorded: its LLM span and, outside any trace, the trace opened for it. */
+export interface LlmCall {
+  readonly span: Span;
+  /** Ends the span OK with the call's output (and the standalone trace, with the assistant message). */
+  succeed(output: unknown): void;
+  /** Ends the span ERROR (and the standalone trace). */
+  fail(error: unknown): void;
+}
+
+/**
+ * Opens an LLM span for a model call: nested in the current span or trace when there is one,
+ * otherwise in a trace of its own that takes the explicit, then scoped, then imperative ids.
+ * Returns undefined when tracing is off, so the caller passes straight through.
+ */
+export function openLlmCall(name: string, messages: unknown, ids: IntegrationIds | undefined): LlmCall | undefined {
+  if (!getClient()?.enabled) return undefined;
+  const trace = getCurrentTrace();
+  const parent: Span | Trace | undefined = trace && !trace.ended ? (getCurrentSpan() ?? trace) : undefined;
+  if (parent) {
+    const span = parent.span(name, { kind: "LLM", input: messages });
+    return {
+      span,
+      succeed: (output) => span.setOutput(output).end(),
+      fail: (error) => span.setError(error).end(),
+    };
+  }
+  const standalone = startTrace(name, {
+    input: traceInputFromArgs([messages]),
+    sessionId: ids?.sessionId,
+    userId: ids?.userId,
+  });
+  const span = standalone.span(name, { kind: "LLM", input: messages });
+  return {
+    span,
+    succeed: (output) => {
+      span.setOutput(output).end();
+      standalone.setOutput(traceOutputFromResult(output)).end();
+    },
+    fail: (error) => {
+      span.setError(error).end();
+      standalone.setStatus("ERROR").setMetadata({ error: error instanceof Error ? error.message : String(error) }).end();
+    },
+  };
+}
+
+/** Marks a wrapped function so wrapping a client twice does not trace each call twice. */
+export const WRAPPED = Symbol.for("pandaprobe.wrapped");
+
+export function isWrapped(fn: unknown): boolean {
+  return typeof fn === "function" && (fn as unknown as Record<symbol, unknown>)[WRAPPED] === true;
+}
+
+export function markWrapped<F extends object>(fn: F): F {
+  Object.defineProperty(fn, WRAPPED, { value: true });
+  return fn;
+}
