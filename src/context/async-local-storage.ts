@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { ROOT_CONTEXT, type Context, type ContextManager } from "./context.js";
+import { NO_DEFAULTS, ROOT_CONTEXT, type Context, type ContextManager, type Defaults } from "./context.js";
 
 /** Node's carrier: the context follows awaits, timers, promise chains and I/O callbacks. */
 export class AsyncLocalStorageContextManager implements ContextManager {
@@ -13,7 +13,12 @@ export class AsyncLocalStorageContextManager implements ContextManager {
     return this.storage.run(ctx, fn);
   }
 
-  enterWith(ctx: Context): void {
-    this.storage.enterWith(ctx);
+  defaults(): Defaults {
+    return this.active().defaults ?? NO_DEFAULTS;
+  }
+
+  /** For the rest of this flow and what it schedules, like a request's middleware expects. */
+  setDefaults(defaults: Defaults): void {
+    this.storage.enterWith({ ...this.active(), defaults });
   }
 }

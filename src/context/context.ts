@@ -1,6 +1,12 @@
 import type { Span } from "../model/span.js";
 import type { Trace } from "../model/trace.js";
 
+/** Ids set imperatively (`setSession` / `setUser`): below scoped ids in precedence. */
+export interface Defaults {
+  readonly sessionId?: string;
+  readonly userId?: string;
+}
+
 /**
  * What is in scope at one point of execution. Immutable: a scope makes a new one,
  * so an inner scope can never change what an outer one sees.
@@ -11,12 +17,12 @@ export interface Context {
   /** From `session()` / `user()` scopes. */
   readonly sessionId?: string;
   readonly userId?: string;
-  /** From `setSession()` / `setUser()`: lower precedence than scoped ids. */
-  readonly defaultSessionId?: string;
-  readonly defaultUserId?: string;
+  /** Where a carrier that follows async flows keeps the imperative ids (AsyncLocalStorage). */
+  readonly defaults?: Defaults;
 }
 
 export const ROOT_CONTEXT: Context = Object.freeze({});
+export const NO_DEFAULTS: Defaults = Object.freeze({});
 
 /**
  * How the current context travels with execution. One small interface, several carriers:
@@ -26,8 +32,9 @@ export interface ContextManager {
   active(): Context;
   /** Runs fn with ctx current; the previous context is back when fn returns or throws. */
   with<T>(ctx: Context, fn: () => T): T;
-  /** Makes ctx current for the rest of this execution and what it schedules (imperative setters). */
-  enterWith(ctx: Context): void;
+  /** The imperative ids: with the async flow that set them on servers, per tab in browsers. */
+  defaults(): Defaults;
+  setDefaults(defaults: Defaults): void;
 }
 
 let manager: ContextManager | undefined;
@@ -40,11 +47,24 @@ export function contextManager(): ContextManager {
   return (manager ??= new StackContextManager());
 }
 
+/** Imperative ids of a browser tab: one user, one conversation at a time, whatever the scope. */
+export abstract class TabDefaults {
+  private tab: Defaults = NO_DEFAULTS;
+
+  defaults(): Defaults {
+    return this.tab;
+  }
+
+  setDefaults(defaults: Defaults): void {
+    this.tab = defaults;
+  }
+}
+
 /**
  * The carrier of last resort: holds for synchronous code and for async code up to its first
  * await. Used where no async context exists (plain browsers); spans carry their parents explicitly.
  */
-export class StackContextManager implements ContextManager {
+export class StackContextManager extends TabDefaults implements ContextManager {
   private current: Context = ROOT_CONTEXT;
 
   active(): Context {
@@ -59,9 +79,5 @@ export class StackContextManager implements ContextManager {
     } finally {
       this.current = previous;
     }
-  }
-
-  enterWith(ctx: Context): void {
-    this.current = ctx;
   }
 }

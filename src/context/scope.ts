@@ -21,29 +21,29 @@ export function user<T>(userId: string, fn: () => T): T {
 }
 
 /**
- * Sets the session for the current execution and everything it schedules from now on, until
- * changed; `undefined` clears it. Scoped ids (`session()`) win over it. On a server, call it in
- * per-request code (middleware), where it stays with that request.
+ * Sets the session until changed; `undefined` clears it. Scoped ids (`session()`) win over it.
+ * On a server it holds for the current execution and everything it schedules from now on: call it
+ * in per-request code (middleware), where it stays with that request. In a browser it is per tab.
  */
 export function setSession(sessionId: string | undefined): void {
   assertOptionalString(sessionId, "session id");
   const manager = contextManager();
-  manager.enterWith({ ...manager.active(), defaultSessionId: sessionId });
+  manager.setDefaults({ ...manager.defaults(), sessionId });
 }
 
 export function setUser(userId: string | undefined): void {
   assertOptionalString(userId, "user id");
   const manager = contextManager();
-  manager.enterWith({ ...manager.active(), defaultUserId: userId });
+  manager.setDefaults({ ...manager.defaults(), userId });
 }
 
 /** The effective session id here and now: innermost scope, else the imperative value. */
 export function getSessionId(): string | undefined {
-  const ctx = contextManager().active();
-  return ctx.sessionId ?? ctx.defaultSessionId;
+  const manager = contextManager();
+  return manager.active().sessionId ?? manager.defaults().sessionId;
 }
 
 export function getUserId(): string | undefined {
-  const ctx = contextManager().active();
-  return ctx.userId ?? ctx.defaultUserId;
+  const manager = contextManager();
+  return manager.active().userId ?? manager.defaults().userId;
 }

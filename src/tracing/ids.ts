@@ -8,9 +8,11 @@ export function resolveIds(explicit: { sessionId?: string; userId?: string } | u
 } {
   assertOptionalString(explicit?.sessionId, "sessionId");
   assertOptionalString(explicit?.userId, "userId");
-  const ctx = contextManager().active();
+  const manager = contextManager();
+  const ctx = manager.active();
+  const defaults = manager.defaults();
   return {
-    sessionId: explicit?.sessionId ?? ctx.sessionId ?? ctx.defaultSessionId,
-    userId: explicit?.userId ?? ctx.userId ?? ctx.defaultUserId,
+    sessionId: explicit?.sessionId ?? ctx.sessionId ?? defaults.sessionId,
+    userId: explicit?.userId ?? ctx.userId ?? defaults.userId,
   };
 }

@@ -1,0 +1,36 @@
+import { ROOT_CONTEXT, TabDefaults, type Context, type ContextManager } from "./context.js";
+
+/** The slice of zone.js this carrier uses; zone.js stays an optional peer, never imported. */
+interface ZoneLike {
+  get(key: string): unknown;
+  fork(spec: { name: string; properties: Record<string, unknown> }): { run<T>(fn: () => T): T };
+}
+interface ZoneStatic {
+  readonly current: ZoneLike;
+}
+
+const KEY = "pandaprobe.context";
+
+/**
+ * Browser carrier when the app loads zone.js: the context rides on forked zones through timers,
+ * promise chains, event listeners and, for code compiled to ES2016 or lower, awaits.
+ */
+export class ZoneContextManager extends TabDefaults implements ContextManager {
+  constructor(private readonly zone: ZoneStatic) {
+    super();
+  }
+
+  active(): Context {
+    return (this.zone.current.get(KEY) as Context | undefined) ?? ROOT_CONTEXT;
+  }
+
+  with<T>(ctx: Context, fn: () => T): T {
+    return this.zone.current.fork({ name: "pandaprobe", properties: { [KEY]: ctx } }).run(fn);
+  }
+}
+
+/** zone.js when the page has loaded it, else undefined. */
+export function loadedZone(): ZoneStatic | undefined {
+  const zone = (globalThis as { Zone?: ZoneStatic }).Zone;
+  return typeof zone?.current?.fork === "function" ? zone : undefined;
+}
