@@ -1,15 +1,6 @@
-import {
-  missingCredentials,
-  processEnv,
-  resolveConfig,
-  type Env,
-  type PandaProbeOptions,
-  type ResolvedConfig,
-} from "./config/options.js";
+import { resolveConfig, type Env, type PandaProbeOptions, type ResolvedConfig } from "./config/options.js";
 import { contextManager } from "./context/context.js";
 import { PandaProbeError } from "./errors.js";
-import { BatchExporter } from "./export/batch-exporter.js";
-import { createHttpSender } from "./export/http-sender.js";
 import type { Exporter } from "./export/types.js";
 import { ScoreDataType } from "./model/enums.js";
 import { assertFunction, assertKnownKeys, assertOneOf, assertOptionalString, assertString } from "./model/guards.js";
@@ -22,10 +13,10 @@ import type { Span } from "./model/span.js";
 import { normalizePrebuilt, type PrebuiltTrace } from "./model/prebuilt.js";
 import { Trace, TRACE_OPTION_KEYS, type TraceOptions } from "./model/trace.js";
 import type { JsonObject, TraceData, TraceScoreData } from "./model/wire.js";
+import { currentPlatform } from "./platform/platform.js";
 import { dispatchError, type ErrorHandler } from "./report.js";
 import { traceFunction, spanFunction, type SpanFnOptions, type TraceFnOptions } from "./tracing/decorators.js";
 import { resolveIds } from "./tracing/ids.js";
-import { SDK_VERSION } from "./version.js";
 
 export interface ScoreOptions {
   dataType?: ScoreDataType;
@@ -70,13 +61,19 @@ export class Client {
   private readonly warned = new Set<string>();
   private stopping: Promise<void> | undefined;
 
-  constructor(options?: PandaProbeOptions, env: Env | undefined = processEnv()) {
+  constructor(options?: PandaProbeOptions, env: Env | undefined = currentPlatform().env()) {
     this.config = resolveConfig(options, env);
     if (!this.config.enabled) return;
-    // A custom exporter decides itself where traces go; the HTTP exporter needs credentials.
-    const missing = this.config.exporter ? undefined : missingCredentials(this.config);
-    if (missing) throw new PandaProbeError("config", `PandaProbe: ${missing}`);
-    this.exporter = this.config.exporter ?? this.createExporter();
+    const platform = currentPlatform();
+    // A custom exporter decides itself where traces go; the built-in ones need credentials.
+    const refused = this.config.exporter ? undefined : platform.refuse(this.config);
+    if (refused) throw new PandaProbeError("config", `PandaProbe: ${refused}`);
+    this.exporter =
+      this.config.exporter ??
+      platform.createExporter(this.config, {
+        report: (error) => this.report(error),
+        log: this.config.debug ? (message) => this.debug(message) : undefined,
+      });
     this.recorder = this.createRecorder();
     flushOnExit(this);
   }
@@ -88,31 +85,6 @@ export class Client {
   /** @internal Where traces of this client go; undefined when disabled. */
   tracesRecorder(): Recorder | undefined {
     return this.recorder;
-  }
-
-  private createExporter(): Exporter {
-    const { config } = this;
-    const headers = {
-      "Content-Type": "application/json",
-      "X-API-Key": config.apiKey ?? "",
-      "X-Project-Name": config.projectName ?? "",
-      "User-Agent": `pandaprobe-js/${SDK_VERSION}`,
-    };
-    return new BatchExporter({
-      send: createHttpSender({
-        endpoint: config.endpoint,
-        headers,
-        timeoutMs: config.timeout * 1000,
-        fetch: config.fetch,
-      }),
-      batchSize: config.batchSize,
-      flushIntervalMs: config.flushInterval * 1000,
-      maxQueueSize: config.maxQueueSize,
-      maxRetries: config.maxRetries,
-      maxConcurrency: config.maxConcurrentRequests,
-      report: (error) => this.report(error),
-      log: config.debug ? (message) => this.debug(message) : undefined,
-    });
   }
 
   private createRecorder(): Recorder {

@@ -1,8 +1,11 @@
 import { AsyncLocalStorageContextManager } from "./context/async-local-storage.js";
 import { setContextManager } from "./context/context.js";
+import { nodePlatform } from "./platform/node.js";
+import { setPlatform } from "./platform/platform.js";
 
-// Node entry: scopes ride on AsyncLocalStorage.
+// Node entry: scopes ride on AsyncLocalStorage; traces leave through the batching HTTP exporter.
 setContextManager(new AsyncLocalStorageContextManager());
+setPlatform(nodePlatform);
 
 export { Client, type ScoreOptions } from "./client.js";
 export type { PandaProbeOptions } from "./config/options.js";

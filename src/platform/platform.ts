@@ -1,0 +1,29 @@
+import type { Env, ResolvedConfig } from "../config/options.js";
+import type { PandaProbeError } from "../errors.js";
+import type { Exporter } from "../export/types.js";
+
+/** What a client needs from its runtime, so the core stays free of Node and browser specifics. */
+export interface Platform {
+  /** `PANDAPROBE_*` variables where the runtime has a process environment. */
+  env(): Env | undefined;
+  /** Why this config cannot send from this runtime (missing key, a key in a browser), or undefined. */
+  refuse(config: ResolvedConfig): string | undefined;
+  createExporter(config: ResolvedConfig, hooks: ExporterHooks): Exporter;
+}
+
+export interface ExporterHooks {
+  report(error: PandaProbeError): void;
+  /** Present only in debug mode, so callers can skip building messages. */
+  log: ((message: string) => void) | undefined;
+}
+
+let platform: Platform | undefined;
+
+export function setPlatform(next: Platform): void {
+  platform = next;
+}
+
+export function currentPlatform(): Platform {
+  if (!platform) throw new Error("PandaProbe: no platform registered; import the SDK from its package entry.");
+  return platform;
+}
