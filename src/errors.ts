@@ -5,6 +5,7 @@ export type PandaProbeErrorCode =
   | "http_error"
   | "network_error"
   | "serialization"
+  | "storage"
   | "internal";
 
 /** Every error the SDK reports through `onError` or throws at an API boundary. */

@@ -1,6 +1,7 @@
 import { Client } from "./client.js";
 import type { ScoreOptions } from "./client.js";
 import type { PandaProbeOptions } from "./config/options.js";
+import { currentPlatform } from "./platform/platform.js";
 import type { Span } from "./model/span.js";
 import type { Trace, TraceOptions } from "./model/trace.js";
 import type { PrebuiltTrace } from "./model/prebuilt.js";
@@ -21,14 +22,17 @@ export function init(options?: PandaProbeOptions): Client {
 }
 
 /**
- * The global client; on first use, created from the environment. Missing credentials there are
- * one warning and no client, so an unconfigured app runs untraced rather than failing.
+ * The global client; on first use, created from the environment where there is one (not in
+ * browsers). Missing credentials there are one warning and no client, so an unconfigured app runs
+ * untraced rather than failing.
  */
 export function getClient(): Client | undefined {
   if (globalClient !== undefined || autoInitDone) return globalClient;
   autoInitDone = true;
+  const env = currentPlatform().env();
+  if (env === undefined) return undefined;
   try {
-    globalClient = new Client();
+    globalClient = new Client(undefined, env);
   } catch (error) {
     console.warn(`[pandaprobe] ${(error as Error).message} Traces are not sent; call init() to configure.`);
   }

@@ -30,6 +30,8 @@ export interface PandaProbeOptions {
   fetch?: typeof fetch;
   /** Where serialized traces go instead of the built-in HTTP exporter (custom sinks, tests). */
   exporter?: Exporter;
+  /** Browsers refuse an apiKey (it would reach every visitor) unless this is true. */
+  dangerouslyAllowBrowser?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -49,6 +51,7 @@ export interface ResolvedConfig {
   maxPayloadSize: number;
   fetch: typeof fetch | undefined;
   exporter: Exporter | undefined;
+  dangerouslyAllowBrowser: boolean;
 }
 
 export const DEFAULT_ENDPOINT = "https://api.pandaprobe.com";
@@ -77,6 +80,7 @@ const SPECS: Record<keyof PandaProbeOptions, Spec> = {
   maxPayloadSize: { kind: "positiveInt", env: "MAX_PAYLOAD_SIZE" },
   fetch: { kind: "function" },
   exporter: { kind: "exporter" },
+  dangerouslyAllowBrowser: { kind: "boolean" },
 };
 
 const DEFAULTS = {
@@ -90,6 +94,7 @@ const DEFAULTS = {
   timeout: 10,
   maxConcurrentRequests: 4,
   maxPayloadSize: 5 * 1024 * 1024,
+  dangerouslyAllowBrowser: false,
 };
 
 const KNOWN = Object.keys(SPECS) as (keyof PandaProbeOptions)[];
@@ -223,7 +228,8 @@ export function resolveConfig(options: PandaProbeOptions | undefined, env: Env |
 function checkEndpoint(endpoint: string): void {
   let protocol: string | undefined;
   try {
-    protocol = new URL(endpoint).protocol;
+    // In a page, a relative endpoint ("/api/pandaprobe") is the app's own relay route.
+    protocol = new URL(endpoint, (globalThis as { location?: { href: string } }).location?.href).protocol;
   } catch {
     protocol = undefined;
   }

@@ -29,11 +29,14 @@ const SECRET_HEADERS = new Set(["x-api-key", "authorization"]);
  * Builds the function that POSTs one envelope. Each call is one attempt with its own `X-Request-ID`,
  * so every HTTP request the server sees (retries included) can be told apart in its logs.
  */
-export function createHttpSender(options: HttpSenderOptions): (envelope: Envelope) => Promise<SendResult> {
+export function createHttpSender(
+  options: HttpSenderOptions,
+): (envelope: Envelope, keepalive?: boolean) => Promise<SendResult> {
   const base = options.endpoint.endsWith("/") ? options.endpoint.slice(0, -1) : options.endpoint;
   const fetchImpl = options.fetch ?? globalThis.fetch;
 
-  return async function send(envelope: Envelope): Promise<SendResult> {
+  /** keepalive: the request outlives the page (sent while it is being hidden or closed). */
+  return async function send(envelope: Envelope, keepalive = false): Promise<SendResult> {
     const url = base + envelope.path;
     let given: Record<string, string>;
     try {
@@ -54,6 +57,7 @@ export function createHttpSender(options: HttpSenderOptions): (envelope: Envelop
           headers: { "Content-Type": "application/json", ...given, "X-Request-ID": requestId() },
           body: envelope.body,
           signal: controller.signal,
+          keepalive,
         });
       } catch (cause) {
         const message = controller.signal.aborted

@@ -1,0 +1,12 @@
+import { setContextManager, StackContextManager } from "./context/context.js";
+import { loadedZone, ZoneContextManager } from "./context/zone.js";
+import { browserPlatform } from "./platform/browser.js";
+import { setPlatform } from "./platform/platform.js";
+
+// Browser entry: scopes ride on zones when the app loads zone.js, else on an explicit stack
+// (synchronous code and up to the first await); traces wait in IndexedDB until acknowledged.
+const zone = loadedZone();
+setContextManager(zone ? new ZoneContextManager(zone) : new StackContextManager());
+setPlatform(browserPlatform);
+
+export * from "./api.js";

@@ -1,0 +1,48 @@
+import { DEFAULT_ENDPOINT } from "../config/options.js";
+import { BrowserExporter } from "../export/browser-exporter.js";
+import { createHttpSender } from "../export/http-sender.js";
+import { IdbStore } from "../export/idb-store.js";
+import { MemoryStore } from "../export/store.js";
+import type { Platform } from "./platform.js";
+
+const QUEUE_NAME = "pandaprobe-queue";
+/** Bytes the queue may hold across tabs; the count bound is `maxQueueSize`. */
+const MAX_QUEUE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Browsers: no process environment, no secret key (the page sends to the app's relay route), and
+ * an IndexedDB queue that holds every trace until the backend acknowledged it.
+ */
+export const browserPlatform: Platform = {
+  env: () => undefined,
+  refuse(config) {
+    if (!config.apiKey && config.endpoint === DEFAULT_ENDPOINT) {
+      return "in a browser, set endpoint to your app's relay route (served by createRelayHandler from 'pandaprobe/relay').";
+    }
+    if (config.apiKey && !config.dangerouslyAllowBrowser) {
+      return (
+        "an apiKey in a browser would expose your secret key to every visitor. Send to your app's relay " +
+        "route instead (endpoint: '/api/pandaprobe', served by createRelayHandler from 'pandaprobe/relay'), " +
+        "or set dangerouslyAllowBrowser: true if this page is private."
+      );
+    }
+    return undefined;
+  },
+  createExporter(config, { report, log }) {
+    const bounds = { maxCount: config.maxQueueSize, maxBytes: MAX_QUEUE_BYTES };
+    const headers: Record<string, string> = { "Content-Type": "application/json" };
+    if (config.apiKey) headers["X-API-Key"] = config.apiKey;
+    if (config.projectName) headers["X-Project-Name"] = config.projectName;
+    return new BrowserExporter({
+      openStore: (onClosed) => IdbStore.open(QUEUE_NAME, bounds, onClosed),
+      memoryStore: new MemoryStore(bounds),
+      send: createHttpSender({ endpoint: config.endpoint, headers, timeoutMs: config.timeout * 1000, fetch: config.fetch }),
+      name: QUEUE_NAME,
+      batchSize: config.batchSize,
+      flushIntervalMs: config.flushInterval * 1000,
+      maxConcurrency: config.maxConcurrentRequests,
+      report,
+      log,
+    });
+  },
+};

@@ -1,0 +1,158 @@
+import { PandaProbeError } from "../errors.js";
+import { MAX_TIMER_MS } from "../export/retry.js";
+
+/**
+ * What `authorize` decides for one request:
+ * - `true` or `{}`: accept;
+ * - `{ userId }`: accept, and stamp every trace with this `user_id` (the server's own idea of the
+ *   user, so a page cannot claim to be someone else);
+ * - `false`: reject with 401;
+ * - a `Response`: answered as is (e.g. a 403 or a redirect to a login page).
+ */
+export type AuthResult = boolean | { userId?: string } | Response;
+
+export interface RelayOptions {
+  /** The PandaProbe API key (`sk_pp_...`). Stays on the server: never sent back to the browser. */
+  apiKey: string;
+  /** The PandaProbe project the traces go to. */
+  projectName: string;
+  /** PandaProbe API base URL. Default `https://api.pandaprobe.com`. */
+  endpoint?: string;
+  /**
+   * Decides whether a request may be forwarded, from the app's own auth (cookies, session header).
+   * Called before the body is read; it must not consume the body. A throw answers 500.
+   */
+  authorize?: (req: Request) => AuthResult | Promise<AuthResult>;
+  /** Largest accepted request body in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Origins (`https://app.example.com`) allowed to call the relay cross-origin. Default: none (same origin only). */
+  allowedOrigins?: readonly string[];
+  /** Deadline for the upstream request, response body included. Default 10 000 ms. */
+  timeoutMs?: number;
+  /** The fetch used to reach PandaProbe. Default: the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+/** Options after validation, with defaults applied. */
+export interface ResolvedRelayOptions {
+  apiKey: string;
+  projectName: string;
+  /** Without a trailing slash. */
+  endpoint: string;
+  authorize: ((req: Request) => AuthResult | Promise<AuthResult>) | undefined;
+  maxBodyBytes: number;
+  allowedOrigins: ReadonlySet<string>;
+  timeoutMs: number;
+  fetch: typeof fetch;
+}
+
+export const DEFAULT_ENDPOINT = "https://api.pandaprobe.com";
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+const KNOWN = [
+  "apiKey",
+  "projectName",
+  "endpoint",
+  "authorize",
+  "maxBodyBytes",
+  "allowedOrigins",
+  "timeoutMs",
+  "fetch",
+] as const satisfies readonly (keyof RelayOptions)[];
+
+function fail(message: string): never {
+  throw new PandaProbeError("config", `createRelayHandler: ${message}`);
+}
+
+/** Edit distance, to suggest the option a typo meant. */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function unknownOption(name: string): never {
+  const lower = name.toLowerCase();
+  const guess = KNOWN.find((k) => k.toLowerCase() === lower) ?? KNOWN.find((k) => distance(k.toLowerCase(), lower) <= 2);
+  fail(`unknown option "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}; known options: ${KNOWN.join(", ")}`);
+}
+
+function requiredString(value: unknown, name: string): string {
+  if (value === undefined) fail(`option "${name}" is required`);
+  if (typeof value !== "string" || value.trim() === "") fail(`option "${name}" must be a non-empty string`);
+  return value;
+}
+
+function positiveInteger(value: unknown, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
+    fail(`option "${name}" must be an integer between 1 and ${max}`);
+  }
+  return value;
+}
+
+function parseEndpoint(value: unknown): string {
+  if (value === undefined) return DEFAULT_ENDPOINT;
+  if (typeof value !== "string") fail(`option "endpoint" must be a string URL`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    fail(`option "endpoint" is not a valid URL: ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") fail(`option "endpoint" must be an http(s) URL`);
+  if (url.username || url.password) fail(`option "endpoint" must not contain credentials`);
+  if (url.search || url.hash) fail(`option "endpoint" must not have a query string or fragment`);
+  return url.href.replace(/\/+$/, "");
+}
+
+function parseOrigins(value: unknown): ReadonlySet<string> {
+  if (value === undefined) return new Set();
+  if (!Array.isArray(value)) fail(`option "allowedOrigins" must be an array of origins`);
+  return new Set(
+    value.map((origin: unknown) => {
+      let parsed: URL | undefined;
+      try {
+        parsed = typeof origin === "string" ? new URL(origin) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      // An origin is scheme://host[:port] exactly, as browsers send it in the Origin header.
+      if (!parsed || parsed.origin === "null" || parsed.origin !== origin) {
+        fail(`option "allowedOrigins": ${JSON.stringify(origin)} is not an origin like "https://app.example.com"`);
+      }
+      return parsed.origin;
+    }),
+  );
+}
+
+/** Validates the options at creation, so a misconfigured relay fails at start-up rather than per request. */
+export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions {
+  if (typeof options !== "object" || options === null) fail("options must be an object");
+  for (const name of Object.keys(options)) {
+    if (!(KNOWN as readonly string[]).includes(name)) unknownOption(name);
+  }
+  if (options.authorize !== undefined && typeof options.authorize !== "function") {
+    fail(`option "authorize" must be a function`);
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== "function") fail(`option "fetch" must be a function`);
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  if (typeof fetchImpl !== "function") fail(`no global fetch in this runtime: pass the "fetch" option`);
+  return {
+    apiKey: requiredString(options.apiKey, "apiKey"),
+    projectName: requiredString(options.projectName, "projectName"),
+    endpoint: parseEndpoint(options.endpoint),
+    authorize: options.authorize,
+    maxBodyBytes: positiveInteger(options.maxBodyBytes, "maxBodyBytes", DEFAULT_MAX_BODY_BYTES, Number.MAX_SAFE_INTEGER),
+    allowedOrigins: parseOrigins(options.allowedOrigins),
+    timeoutMs: positiveInteger(options.timeoutMs, "timeoutMs", DEFAULT_TIMEOUT_MS, MAX_TIMER_MS),
+    fetch: fetchImpl,
+  };
+}

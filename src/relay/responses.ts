@@ -1,0 +1,39 @@
+/** The relay's own answers: JSON bodies in the backend's shape, never cached, CORS only for listed origins. */
+import type { FieldError } from "./validate.js";
+
+/** CORS headers for a request whose Origin is listed (empty otherwise: same-origin only). */
+export function corsHeaders(req: Request, allowedOrigins: ReadonlySet<string>): Record<string, string> {
+  const origin = req.headers.get("origin");
+  if (origin === null || !allowedOrigins.has(origin)) return {};
+  return { "access-control-allow-origin": origin, vary: "Origin" };
+}
+
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  });
+}
+
+export function detail(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return jsonResponse(status, { detail: message }, headers);
+}
+
+/** A 422 like the backend's: `{ detail: "Validation error", errors: [{ field, message }] }`. */
+export function validationError(errors: FieldError[], headers: Record<string, string> = {}): Response {
+  return jsonResponse(422, { detail: "Validation error", errors }, headers);
+}
+
+/** The answer to a CORS preflight from a listed origin. */
+export function preflight(cors: Record<string, string>): Response {
+  return new Response(null, {
+    status: 204,
+    headers: {
+      ...cors,
+      "access-control-allow-methods": "POST",
+      // What the SDK's sender sets; anything else is not needed and not allowed.
+      "access-control-allow-headers": "Content-Type, X-Request-ID",
+      "access-control-max-age": "600",
+    },
+  });
+}
