@@ -1,19 +1,26 @@
 import { builtinModules } from "node:module";
 import { defineConfig } from "vite";
 
-// Library mode: one ESM and one CJS file per entry point, Node built-ins left to the runtime.
+/** One file per entry point; shared modules become shared chunks, so an app loads one core. */
+const entries = {
+  index: "src/index.ts",
+  browser: "src/index.browser.ts",
+};
+
 export default defineConfig({
   build: {
     target: "es2022",
     sourcemap: true,
     minify: false,
     lib: {
-      entry: { index: "src/index.ts" },
+      entry: entries,
       formats: ["es", "cjs"],
       fileName: (format, name) => `${name}.${format === "es" ? "js" : "cjs"}`,
     },
     rollupOptions: {
-      external: [/^node:/, ...builtinModules],
+      // Peers and the runtime's built-ins are the app's; the core is imported as "pandaprobe"
+      // by integrations so it is never duplicated.
+      external: [/^node:/, ...builtinModules, /^pandaprobe($|\/)/, "idb", "zone.js"],
     },
   },
 });
