@@ -21,15 +21,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 V.installFetchTripwire();
 const pp = await import(pathToFileURL(bundlePath).href);
-const factories = {
-  untraced: () => V.untraced(),
-  floor: () => V.floor(),
-  pandaprobe: () => V.pandaprobe(pp),
-  "pandaprobe-http": () => V.pandaprobeHttp(pp),
-  "pandaprobe-wrappers": () => V.pandaprobeWrappers(pp),
-  langfuse: () => V.langfuse(),
-  langsmith: () => V.langsmith(),
-};
+const factories = V.variantFactories(pp);
 if (!factories[name]) throw new Error(`unknown variant ${name}; one of ${Object.keys(factories).join(", ")}`);
 const v = await factories[name]();
 await v.verify();

@@ -97,9 +97,9 @@ for (const w of workers) {
 const labels = {
   untraced: "untraced (same async shape, no tracing)",
   floor: "floor (ALS.run x4 + 4 objects + 4 randomUUID + 8 ISO stamps + 1 JSON.stringify)",
-  pandaprobe: "**pandaprobe**: session(user(startTrace(cb))) + 3 x t.span(name, {kind,input}, cb) + setOutput; fetch stub",
+  pandaprobe: "**pandaprobe**: session(user(startTrace(cb))) + 3 x t.span(name, {kind,input}, cb) + setOutput; body to a no-op transport",
   "pandaprobe-http": "pandaprobe as above through the built-in HTTP exporter, fetch stubbed (supplementary)",
-  "pandaprobe-wrappers": "pandaprobe: session(user(trace(fn))) + 3 x span(fn) wrappers; fetch stub",
+  "pandaprobe-wrappers": "pandaprobe: session(user(trace(fn))) + 3 x span(fn) wrappers; body to a no-op transport",
   langfuse: "**@langfuse/tracing** observe + propagateAttributes; OTel BasicTracerProvider, no-op processor",
   langsmith: "**langsmith** traceable, autoBatchTracing, fetch stub",
 };

@@ -212,10 +212,13 @@ export function pandaprobe(pp, options) {
       t.setOutput(out);
       return out;
     });
-  const call = () => session("s", () => user("u", () => agent(MESSAGES)));
+  return pandaprobeVariant("pandaprobe", client, captured, () => session("s", () => user("u", () => agent(MESSAGES))));
+}
 
+/** A pandaprobe variant: the call, a flush per batch, and a check that 20 calls give 20 complete traces. */
+function pandaprobeVariant(name, client, captured, call) {
   return {
-    name: "pandaprobe",
+    name,
     client,
     captured,
     call,
@@ -252,22 +255,7 @@ export function pandaprobeWrappers(pp) {
     },
     { name: "agent" },
   );
-  const call = () => session("s", () => user("u", () => agent(MESSAGES)));
-  return {
-    name: "pandaprobe-wrappers",
-    client,
-    captured,
-    call,
-    flush: () => client.flush(),
-    verify: async () => {
-      captured.keep = true;
-      for (let i = 0; i < 20; i++) await call();
-      await client.flush();
-      verifyPandaprobeBodies(captured, 20);
-      captured.keep = false;
-      captured.bodies.length = 0;
-    },
-  };
+  return pandaprobeVariant("pandaprobe-wrappers", client, captured, () => session("s", () => user("u", () => agent(MESSAGES))));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,5 +407,18 @@ export async function langfuse() {
       processor.keep = false;
       processor.ended.length = 0;
     },
+  };
+}
+
+/** Every variant by name, for the worker and the profiler. */
+export function variantFactories(pp) {
+  return {
+    untraced: () => untraced(),
+    floor: () => floor(),
+    pandaprobe: () => pandaprobe(pp),
+    "pandaprobe-http": () => pandaprobeHttp(pp),
+    "pandaprobe-wrappers": () => pandaprobeWrappers(pp),
+    langfuse: () => langfuse(),
+    langsmith: () => langsmith(),
   };
 }

@@ -18,15 +18,7 @@ V.installFetchTripwire();
 const names = namesArg.split(",");
 const needsSdk = names.some((n) => n.startsWith("pandaprobe"));
 const pp = needsSdk ? await import(pathToFileURL(bundlePath).href) : undefined;
-const factories = {
-  untraced: () => V.untraced(),
-  floor: () => V.floor(),
-  pandaprobe: () => V.pandaprobe(pp),
-  "pandaprobe-http": () => V.pandaprobeHttp(pp),
-  "pandaprobe-wrappers": () => V.pandaprobeWrappers(pp),
-  langfuse: () => V.langfuse(),
-  langsmith: () => V.langsmith(),
-};
+const factories = V.variantFactories(pp);
 
 const variants = new Map();
 try {

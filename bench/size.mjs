@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+/**
+ * What the SDK adds to a browser app's production bundle.
+ *
+ *   node bench/size.mjs           prints a markdown report
+ *   node bench/size.mjs --check   same, exits 1 when the SDK's share is over the bar
+ *
+ * A small app (init with a relay endpoint, so the IndexedDB exporter is in, + startTrace + span +
+ * session/user) is bundled from src/index.browser.ts the way an app's bundler would ship it
+ * (esbuild, minified, tree-shaken, ES2020), then gzipped at level 9. The SDK's share is that bundle
+ * minus the same app with its tracing calls removed, so the app's own code is not counted.
+ * @langfuse/tracing is measured the same way for context.
+ */
+import { gzipSync } from "node:zlib";
+import { existsSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+export const SDK_BAR_BYTES = 6144;
+
+/** The app's own work, shared by every variant so only the tracing library differs. */
+const APP_CORE = `
+export async function answer(question) {
+  const res = await fetch("/api/chat", { method: "POST", body: JSON.stringify({ question }) });
+  const { text } = await res.json();
+  document.querySelector("#out").textContent = text;
+  return text;
+}
+`;
+
+const VARIANTS = {
+  baseline: `${APP_CORE}
+document.querySelector("#ask").addEventListener("click", () => answer("hi"));
+`,
+  pandaprobe: `${APP_CORE}
+import { init, session, span, startTrace, user } from "pandaprobe";
+init({ endpoint: "/api/pandaprobe" });
+const retrieve = span(async (q) => [q], { kind: "RETRIEVER" });
+document.querySelector("#ask").addEventListener("click", () =>
+  session("conversation-1", () =>
+    user("user-1", () => {
+      const trace = startTrace("turn", { input: { messages: [{ role: "user", content: "hi" }] } });
+      return retrieve("hi").then(() => answer("hi")).then((text) => {
+        trace.setOutput({ messages: [{ role: "assistant", content: text }] });
+        trace.end();
+      });
+    })));
+`,
+  // Instrumentation API only: a browser app still needs an OpenTelemetry tracer provider and an
+  // exporter (@opentelemetry/sdk-trace-web + @langfuse/otel, not installed), so this is a lower bound.
+  langfuse: `${APP_CORE}
+import { observe, propagateAttributes, startActiveObservation } from "@langfuse/tracing";
+const retrieve = observe(async (q) => [q], { name: "retrieve", asType: "retriever" });
+document.querySelector("#ask").addEventListener("click", () =>
+  propagateAttributes({ sessionId: "conversation-1", userId: "user-1" }, () =>
+    startActiveObservation("turn", async (obs) => {
+      obs.update({ input: "hi" });
+      await retrieve("hi");
+      obs.update({ output: await answer("hi") });
+    })));
+`,
+};
+
+async function bundle(source) {
+  const result = await build({
+    stdin: { contents: source, resolveDir: root, sourcefile: "app.js", loader: "js" },
+    alias: { pandaprobe: join(root, "src/index.browser.ts") },
+    bundle: true,
+    minify: true,
+    treeShaking: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2020",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+  });
+  const code = result.outputFiles[0].contents;
+  const inputs = Object.values(result.metafile.outputs)[0].inputs;
+  return { min: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength, inputs };
+}
+
+/** Minified bytes per module, grouped per package for node_modules, biggest first. */
+function topModules(inputs, limit) {
+  return Object.entries(inputs)
+    .map(([path, { bytesInOutput }]) => ({ module: path.replace(/^.*node_modules\//, "node_modules/"), bytes: bytesInOutput }))
+    .filter((m) => m.bytes > 0 && m.module !== "<stdin>")
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, limit);
+}
+
+/** Sizes in bytes; `sdk` and `langfuse` are the shares over the baseline app. */
+export async function measureSizes() {
+  const baseline = await bundle(VARIANTS.baseline);
+  const pandaprobe = await bundle(VARIANTS.pandaprobe);
+  let langfuse;
+  if (existsSync(join(root, "node_modules/@langfuse/tracing")) && existsSync(join(root, "node_modules/@opentelemetry/api"))) {
+    langfuse = await bundle(VARIANTS.langfuse);
+  }
+  const share = (b) => b && { min: b.min - baseline.min, gzip: b.gzip - baseline.gzip };
+  return {
+    baseline,
+    pandaprobe,
+    sdk: share(pandaprobe),
+    langfuse,
+    langfuseShare: share(langfuse),
+    top: topModules(pandaprobe.inputs, 15),
+    langfuseTop: langfuse ? topModules(langfuse.inputs, 5) : [],
+  };
+}
+
+const kib = (n) => `${(n / 1024).toFixed(2)} KiB`;
+
+export function sizeReport(s) {
+  const lines = [
+    "## Browser bundle size (esbuild, minified, ES2020, gzip -9)",
+    "",
+    "| bundle | minified | gzip |",
+    "|---|---:|---:|",
+    `| app without tracing (baseline) | ${s.baseline.min} B | ${s.baseline.gzip} B |`,
+    `| app + pandaprobe (init relay + IndexedDB queue, startTrace, span, session, user) | ${s.pandaprobe.min} B | ${s.pandaprobe.gzip} B |`,
+    `| **pandaprobe share** | ${s.sdk.min} B | **${s.sdk.gzip} B (${kib(s.sdk.gzip)})**, bar ${SDK_BAR_BYTES} B: ${s.sdk.gzip <= SDK_BAR_BYTES ? "met" : "**not met**"} |`,
+  ];
+  if (s.langfuse) {
+    lines.push(
+      `| app + @langfuse/tracing (observe, propagateAttributes; no tracer provider or exporter) | ${s.langfuse.min} B | ${s.langfuse.gzip} B |`,
+      `| @langfuse/tracing share (lower bound) | ${s.langfuseShare.min} B | ${s.langfuseShare.gzip} B (${kib(s.langfuseShare.gzip)}) |`,
+    );
+  }
+  lines.push("", "Biggest modules in the pandaprobe app (minified bytes before gzip):", "", "| module | bytes |", "|---|---:|");
+  for (const m of s.top) lines.push(`| ${relative(root, join(root, m.module))} | ${m.bytes} |`);
+  if (s.langfuseTop.length) {
+    lines.push("", "Biggest modules in the @langfuse/tracing app:", "", "| module | bytes |", "|---|---:|");
+    for (const m of s.langfuseTop) lines.push(`| ${m.module} | ${m.bytes} |`);
+  }
+  return lines.join("\n");
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const sizes = await measureSizes();
+  console.log(sizeReport(sizes));
+  if (process.argv.includes("--check") && sizes.sdk.gzip > SDK_BAR_BYTES) {
+    console.error(`\nthe SDK adds ${sizes.sdk.gzip} B gzip, over the ${SDK_BAR_BYTES} B bar`);
+    process.exit(1);
+  }
+}
