@@ -78,9 +78,18 @@ function distance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
+function commonPrefix(a: string, b: string): number {
+  let n = 0;
+  while (n < a.length && a[n] === b[n]) n++;
+  return n;
+}
+
 function unknownOption(name: string): never {
   const lower = name.toLowerCase();
-  const guess = KNOWN.find((k) => k.toLowerCase() === lower) ?? KNOWN.find((k) => distance(k.toLowerCase(), lower) <= 2);
+  const guess =
+    KNOWN.find((k) => k.toLowerCase() === lower) ??
+    KNOWN.find((k) => distance(k.toLowerCase(), lower) <= 2) ??
+    KNOWN.find((k) => commonPrefix(k.toLowerCase(), lower) >= 5);
   fail(`unknown option "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}; known options: ${KNOWN.join(", ")}`);
 }
 

@@ -31,8 +31,8 @@ export function preflight(cors: Record<string, string>): Response {
     headers: {
       ...cors,
       "access-control-allow-methods": "POST",
-      // What the SDK's sender sets; anything else is not needed and not allowed.
-      "access-control-allow-headers": "Content-Type, X-Request-ID",
+      // What the browser SDK's sender may set (a page's X-Project-Name is ignored: the server picks the project).
+      "access-control-allow-headers": "Content-Type, X-Request-ID, X-Project-Name",
       "access-control-max-age": "600",
     },
   });

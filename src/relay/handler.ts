@@ -1,0 +1,125 @@
+/** The WHATWG request handler: route, authorize, read, validate, forward. No Node built-ins here (edge runtimes). */
+import { declaredTooLarge, isJsonContentType, parseJson, readCapped } from "./body.js";
+import { forward } from "./forward.js";
+import { resolveRelayOptions } from "./options.js";
+import type { RelayOptions, ResolvedRelayOptions } from "./options.js";
+import { corsHeaders, detail, preflight, validationError } from "./responses.js";
+import { matchRoute } from "./routes.js";
+import { validateBody } from "./validate.js";
+
+/** A fetch-style handler: Next.js route handlers, Hono, Remix, Cloudflare Workers, Deno, Bun. */
+export type RelayHandler = (req: Request) => Promise<Response>;
+
+function isRecord(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+type Decision = { accept: true; userId?: string } | { accept: false; response: Response };
+
+/**
+ * Runs `authorize`. Anything but a recognised answer fails closed (500), and a throw is answered with a
+ * generic 500: the error may hold the app's secrets and is not the browser's business.
+ */
+async function decide(options: ResolvedRelayOptions, req: Request, cors: Record<string, string>): Promise<Decision> {
+  if (!options.authorize) return { accept: true };
+  const failed: Decision = { accept: false, response: detail(500, "Relay authorization failed", cors) };
+  let result: unknown;
+  try {
+    result = await options.authorize(req);
+  } catch {
+    return failed;
+  }
+  if (result === true) return { accept: true };
+  if (result === false) return { accept: false, response: detail(401, "Not authorized", cors) };
+  if (result instanceof Response) return { accept: false, response: result };
+  // Only a plain `{ userId? }` accepts: a response-like object from another fetch implementation,
+  // or `{ status: 403 }`, must not be mistaken for "accept".
+  if (!isPlainObject(result) || Object.keys(result).some((key) => key !== "userId")) return failed;
+  const userId = result["userId"];
+  if (userId === undefined) return { accept: true };
+  if (typeof userId !== "string") return failed;
+  return { accept: true, userId };
+}
+
+/**
+ * Creates the relay: browsers POST traces, span batches and scores to the app's own route, and the
+ * relay forwards them to PandaProbe with the API key, which never leaves the server.
+ * Options are validated here (throws a `PandaProbeError` with code "config").
+ */
+export function createRelayHandler(options: RelayOptions): RelayHandler {
+  const resolved = resolveRelayOptions(options);
+
+  async function handle(req: Request): Promise<Response> {
+    const cors = corsHeaders(req, resolved.allowedOrigins);
+    const route = matchRoute(new URL(req.url).pathname);
+    if (!route) return detail(404, "Not Found", cors);
+    if (req.method === "OPTIONS") {
+      if (cors["access-control-allow-origin"]) return preflight(cors);
+      if (req.headers.has("origin")) return detail(403, "Origin not allowed", cors);
+    }
+    if (req.method !== "POST") return detail(405, "Method Not Allowed", { ...cors, allow: "POST" });
+    if (route.kind === "bad_trace_id") {
+      return validationError([{ field: "trace_id", message: "must be a UUID" }], cors);
+    }
+
+    const decision = await decide(resolved, req, cors);
+    if (!decision.accept) return decision.response;
+    if (req.bodyUsed) return detail(500, "Relay authorization consumed the request body", cors);
+
+    if (!isJsonContentType(req.headers.get("content-type"))) {
+      return detail(415, "Content-Type must be application/json", cors);
+    }
+    const encoding = req.headers.get("content-encoding");
+    if (encoding !== null && encoding.trim().toLowerCase() !== "identity") {
+      return detail(415, `Content-Encoding ${encoding} is not supported`, cors);
+    }
+    const tooLarge = () => detail(413, `Body exceeds ${resolved.maxBodyBytes} bytes`, cors);
+    if (declaredTooLarge(req.headers.get("content-length"), resolved.maxBodyBytes)) return tooLarge();
+    let read;
+    try {
+      read = await readCapped(req.body, resolved.maxBodyBytes);
+    } catch {
+      return detail(400, "Could not read the request body", cors);
+    }
+    if (!read.ok) return tooLarge();
+    const parsed = parseJson(read.bytes);
+    if (!parsed) return detail(400, "Body is not valid JSON", cors);
+
+    // The server's user wins over the page's claim; validation then covers the stamped id too.
+    const stamp = decision.userId !== undefined && route.kind === "trace" && isRecord(parsed.value);
+    if (stamp) (parsed.value as Record<string, unknown>)["user_id"] = decision.userId;
+    const errors = validateBody(route.kind, parsed.value);
+    if (errors.length) return validationError(errors, cors);
+
+    let body = parsed.text;
+    if (stamp) {
+      try {
+        body = JSON.stringify(parsed.value);
+      } catch {
+        // JSON.parse takes nesting that JSON.stringify's recursion cannot.
+        return detail(400, "Body nests too deeply", cors);
+      }
+    }
+    return forward(resolved, {
+      upstreamPath: route.upstreamPath,
+      body,
+      requestId: req.headers.get("x-request-id"),
+      headers: cors,
+    });
+  }
+
+  return async function relay(req: Request): Promise<Response> {
+    try {
+      return await handle(req);
+    } catch {
+      // A bug or an exotic request must not take the app's route down or leak internals.
+      return detail(500, "Relay error");
+    }
+  };
+}
