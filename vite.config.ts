@@ -5,6 +5,9 @@ import { defineConfig } from "vite";
 const entries = {
   index: "src/index.ts",
   browser: "src/index.browser.ts",
+  relay: "src/relay/index.ts",
+  anthropic: "src/integrations/anthropic.ts",
+  langchain: "src/integrations/langchain.ts",
 };
 
 export default defineConfig({
@@ -20,7 +23,20 @@ export default defineConfig({
     rollupOptions: {
       // Peers and the runtime's built-ins are the app's; the core is imported as "pandaprobe"
       // by integrations so it is never duplicated.
-      external: [/^node:/, ...builtinModules, /^pandaprobe($|\/)/, "idb", "zone.js"],
+      external: [
+        /^node:/,
+        ...builtinModules,
+        /^pandaprobe($|\/)/,
+        "idb",
+        "zone.js",
+        /^openai($|\/)/,
+        /^@anthropic-ai\//,
+        /^ai($|\/)/,
+        /^@ai-sdk\//,
+        /^@langchain\//,
+        /^react($|\/)/,
+        /^react-dom($|\/)/,
+      ],
     },
   },
 });
