@@ -6,6 +6,8 @@ const entries = {
   index: "src/index.ts",
   browser: "src/index.browser.ts",
   relay: "src/relay/index.ts",
+  openai: "src/integrations/openai.ts",
+  ai: "src/integrations/ai-sdk.ts",
   anthropic: "src/integrations/anthropic.ts",
   langchain: "src/integrations/langchain.ts",
 };

@@ -1,0 +1,322 @@
+/**
+ * A fake OpenAI API on 127.0.0.1 speaking the real wire: `POST /v1/chat/completions` and
+ * `POST /v1/responses`, each as JSON or, with `stream: true`, as server-sent events.
+ *
+ *   const fake = await startFakeOpenAI();
+ *   fake.script({ text: "Hi" }, { toolCalls: [{ name: "add", arguments: { a: 1 } }] }, { error: { status: 400, message: "bad" } });
+ *   new OpenAI({ apiKey: "test", baseURL: fake.baseURL, maxRetries: 0 });
+ *
+ * Each request takes the next scripted reply (both routes share one script), or `{ text: "ok" }`
+ * when the script is empty. Every request is recorded, with whether the client hung up mid-answer.
+ * `GET /v1/models` lists one model (for checking that untraced methods still work).
+ */
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface FakeToolCall {
+  id?: string;
+  name: string;
+  /** An object is sent JSON-encoded; a string as is (so malformed JSON can be scripted). */
+  arguments: Record<string, unknown> | string;
+}
+
+export interface FakeUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  reasoning_tokens?: number;
+  cached_tokens?: number;
+}
+
+export interface FakeReply {
+  text?: string;
+  /** How the text is split into streamed deltas; by default, one delta per word. */
+  textChunks?: string[];
+  toolCalls?: FakeToolCall[];
+  /** Responses API only: output items appended as they are (e.g. `{ type: "web_search_call", ... }`). */
+  outputItems?: Record<string, unknown>[];
+  /** The model the answer names; by default, the request's. */
+  model?: string;
+  /** `null`: the answer carries no usage. */
+  usage?: FakeUsage | null;
+  /** Milliseconds between streamed events (and before the first), to test abandonment and timing. */
+  chunkDelayMs?: number;
+  /** Answer with this HTTP status and OpenAI's error body instead. */
+  error?: { status: number; message: string; type?: string };
+  /** Streams only: after the text, an error event (`data: {"error": ...}`) ends the stream. */
+  failMidStream?: string;
+}
+
+export interface RecordedRequest {
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: Record<string, unknown>;
+  /** True when the client closed the connection before the answer was complete. */
+  aborted: boolean;
+}
+
+export interface FakeOpenAI {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** `${url}/v1`, what OpenAI clients take as `baseURL`. */
+  baseURL: string;
+  requests: RecordedRequest[];
+  script(...replies: FakeReply[]): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_USAGE: FakeUsage = { prompt_tokens: 11, completion_tokens: 7 };
+
+type Body = Record<string, unknown>;
+type Send = (event: string | undefined, data: unknown) => Promise<boolean>;
+
+export async function startFakeOpenAI(): Promise<FakeOpenAI> {
+  const requests: RecordedRequest[] = [];
+  let queue: FakeReply[] = [];
+  let nextId = 0;
+  const id = (prefix: string) => `${prefix}_${++nextId}`;
+
+  const server = createServer((req, res) => {
+    void readJson(req).then(async (body) => {
+      const record: RecordedRequest = { path: req.url ?? "", headers: req.headers, body, aborted: false };
+      requests.push(record);
+      res.on("close", () => {
+        if (!res.writableFinished) record.aborted = true;
+      });
+      if (req.method === "GET" && req.url === "/v1/models") {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ object: "list", data: [{ id: "gpt-4o-mini", object: "model", created: 0, owned_by: "fake" }] }));
+        return;
+      }
+      const route = ROUTES[req.url ?? ""];
+      if (req.method !== "POST" || !route) {
+        res.writeHead(404, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}`, type: "invalid_request_error" } }));
+        return;
+      }
+      const reply = queue.shift() ?? { text: "ok" };
+      if (reply.error) {
+        res.writeHead(reply.error.status, { "content-type": "application/json" });
+        const type = reply.error.type ?? (reply.error.status >= 500 ? "server_error" : "invalid_request_error");
+        res.end(JSON.stringify({ error: { message: reply.error.message, type, param: null, code: null } }));
+        return;
+      }
+      const model = reply.model ?? String(body.model ?? "gpt-4o-mini");
+      if (body.stream !== true) {
+        res.writeHead(200, { "content-type": "application/json", "x-request-id": id("req") });
+        res.end(JSON.stringify(route.json(reply, model, id)));
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-request-id": id("req") });
+      res.flushHeaders();
+      const send: Send = async (event, data) => {
+        if (reply.chunkDelayMs) await new Promise((r) => setTimeout(r, reply.chunkDelayMs));
+        if (res.destroyed) return false;
+        res.write(`${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
+        return true;
+      };
+      await route.stream(reply, model, id, body, send);
+      if (!res.destroyed) res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    baseURL: `${url}/v1`,
+    requests,
+    script: (...replies) => void queue.push(...replies),
+    reset() {
+      queue = [];
+      requests.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+interface Route {
+  json(reply: FakeReply, model: string, id: (prefix: string) => string): Body;
+  stream(reply: FakeReply, model: string, id: (prefix: string) => string, request: Body, send: Send): Promise<unknown>;
+}
+
+const ROUTES: Record<string, Route> = {
+  "/v1/chat/completions": { json: chatCompletion, stream: chatStream },
+  "/v1/responses": { json: response, stream: responseStream },
+};
+
+function argumentsText(call: FakeToolCall): string {
+  return typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments);
+}
+
+function textChunks(reply: FakeReply): string[] {
+  if (reply.textChunks) return reply.textChunks;
+  return reply.text ? (reply.text.match(/\S+\s*/g) ?? [reply.text]) : [];
+}
+
+function chatUsage(usage: FakeUsage) {
+  return {
+    prompt_tokens: usage.prompt_tokens,
+    completion_tokens: usage.completion_tokens,
+    total_tokens: usage.prompt_tokens + usage.completion_tokens,
+    prompt_tokens_details: { cached_tokens: usage.cached_tokens ?? 0 },
+    completion_tokens_details: { reasoning_tokens: usage.reasoning_tokens ?? 0 },
+  };
+}
+
+function chatCompletion(reply: FakeReply, model: string, id: (prefix: string) => string): Body {
+  const toolCalls = (reply.toolCalls ?? []).map((call) => ({
+    id: call.id ?? id("call"),
+    type: "function",
+    function: { name: call.name, arguments: argumentsText(call) },
+  }));
+  const usage = reply.usage === null ? undefined : chatUsage(reply.usage ?? DEFAULT_USAGE);
+  return {
+    id: id("chatcmpl"),
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: "assistant",
+          content: reply.text ?? null,
+          refusal: null,
+          ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+        },
+        finish_reason: toolCalls.length ? "tool_calls" : "stop",
+        logprobs: null,
+      },
+    ],
+    ...(usage ? { usage } : {}),
+  };
+}
+
+async function chatStream(reply: FakeReply, model: string, id: (prefix: string) => string, request: Body, send: Send) {
+  const base = { id: id("chatcmpl"), object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model };
+  const chunk = (delta: Body, finish: string | null = null) => ({
+    ...base,
+    choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+  });
+  if (!(await send(undefined, chunk({ role: "assistant", content: "" })))) return;
+  for (const text of textChunks(reply)) {
+    if (!(await send(undefined, chunk({ content: text })))) return;
+  }
+  if (reply.failMidStream !== undefined) {
+    return send(undefined, { error: { message: reply.failMidStream, type: "server_error", param: null, code: null } });
+  }
+  for (const [index, call] of (reply.toolCalls ?? []).entries()) {
+    const head = { index, id: call.id ?? id("call"), type: "function", function: { name: call.name, arguments: "" } };
+    if (!(await send(undefined, chunk({ tool_calls: [head] })))) return;
+    const args = argumentsText(call);
+    // Arguments arrive in two pieces, as the real API splits them.
+    const cut = Math.ceil(args.length / 2);
+    for (const piece of [args.slice(0, cut), args.slice(cut)]) {
+      if (!(await send(undefined, chunk({ tool_calls: [{ index, function: { arguments: piece } }] })))) return;
+    }
+  }
+  if (!(await send(undefined, chunk({}, reply.toolCalls?.length ? "tool_calls" : "stop")))) return;
+  const includeUsage = (request.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+  if (includeUsage && reply.usage !== null) {
+    if (!(await send(undefined, { ...base, choices: [], usage: chatUsage(reply.usage ?? DEFAULT_USAGE) }))) return;
+  }
+  await send(undefined, "[DONE]");
+}
+
+function responsesUsage(usage: FakeUsage) {
+  return {
+    input_tokens: usage.prompt_tokens,
+    input_tokens_details: { cached_tokens: usage.cached_tokens ?? 0 },
+    output_tokens: usage.completion_tokens,
+    output_tokens_details: { reasoning_tokens: usage.reasoning_tokens ?? 0 },
+    total_tokens: usage.prompt_tokens + usage.completion_tokens,
+  };
+}
+
+function responseOutput(reply: FakeReply, id: (prefix: string) => string): Body[] {
+  const output: Body[] = [...(reply.outputItems ?? [])];
+  if (reply.text !== undefined) {
+    output.push({
+      type: "message",
+      id: id("msg"),
+      status: "completed",
+      role: "assistant",
+      content: [{ type: "output_text", text: reply.text, annotations: [] }],
+    });
+  }
+  for (const call of reply.toolCalls ?? []) {
+    output.push({
+      type: "function_call",
+      id: id("fc"),
+      call_id: call.id ?? id("call"),
+      name: call.name,
+      arguments: argumentsText(call),
+      status: "completed",
+    });
+  }
+  return output;
+}
+
+function responseBody(reply: FakeReply, model: string, responseId: string, output: Body[], status: string): Body {
+  const usage = reply.usage === null || status !== "completed" ? null : responsesUsage(reply.usage ?? DEFAULT_USAGE);
+  return {
+    id: responseId,
+    object: "response",
+    created_at: Math.floor(Date.now() / 1000),
+    status,
+    model,
+    output,
+    error: null,
+    incomplete_details: null,
+    instructions: null,
+    parallel_tool_calls: true,
+    tool_choice: "auto",
+    tools: [],
+    usage,
+  };
+}
+
+function response(reply: FakeReply, model: string, id: (prefix: string) => string): Body {
+  return responseBody(reply, model, id("resp"), responseOutput(reply, id), "completed");
+}
+
+async function responseStream(reply: FakeReply, model: string, id: (prefix: string) => string, _request: Body, send: Send) {
+  const responseId = id("resp");
+  let sequence = 0;
+  const event = (type: string, data: Body) => send(type, { type, sequence_number: sequence++, ...data });
+  if (!(await event("response.created", { response: responseBody(reply, model, responseId, [], "in_progress") }))) return;
+  const output = responseOutput(reply, id);
+  for (const [index, item] of output.entries()) {
+    if (item.type === "message") {
+      const added = { ...item, status: "in_progress", content: [] };
+      if (!(await event("response.output_item.added", { output_index: index, item: added }))) return;
+      for (const delta of textChunks(reply)) {
+        const data = { item_id: item.id, output_index: index, content_index: 0, delta, logprobs: [] };
+        if (!(await event("response.output_text.delta", data))) return;
+      }
+      if (reply.failMidStream !== undefined) {
+        return send("error", { type: "error", error: { message: reply.failMidStream, type: "server_error" } });
+      }
+    }
+    if (!(await event("response.output_item.done", { output_index: index, item }))) return;
+  }
+  await event("response.completed", { response: responseBody(reply, model, responseId, output, "completed") });
+}
+
+function readJson(req: IncomingMessage): Promise<Body> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    req.on("data", (part: Buffer) => parts.push(part));
+    req.on("end", () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(parts).toString("utf8") || "{}") as Body);
+      } catch {
+        resolve({});
+      }
+    });
+  });
+}
