@@ -10,7 +10,12 @@ const entries = {
   ai: "src/integrations/ai-sdk.ts",
   anthropic: "src/integrations/anthropic.ts",
   langchain: "src/integrations/langchain.ts",
+  react: "react/index.ts",
+  "react.server": "react/index.server.ts",
 };
+
+/** The React bindings' client modules (not the entries, not the server-safe withPandaProbe). */
+const CLIENT_MODULE = /\/react\/(?!index\.|with-ids\.)[^/]+$/;
 
 export default defineConfig({
   build: {
@@ -39,6 +44,16 @@ export default defineConfig({
         /^react($|\/)/,
         /^react-dom($|\/)/,
       ],
+      onwarn(warning, warn) {
+        // The bindings' "use client" directives are put back on their chunk below.
+        if (warning.code === "MODULE_LEVEL_DIRECTIVE" && warning.id?.includes("/react/")) return;
+        warn(warning);
+      },
+      output: {
+        // RSC bundlers read "use client" per file: the client modules get one chunk that carries it.
+        advancedChunks: { groups: [{ name: "react-client", test: CLIENT_MODULE }] },
+        banner: (chunk) => (!chunk.isEntry && chunk.moduleIds.some((id) => CLIENT_MODULE.test(id)) ? '"use client";' : ""),
+      },
     },
   },
 });

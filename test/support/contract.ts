@@ -5,6 +5,8 @@
  * The validators are compiled once, when this module is loaded.
  */
 import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import Ajv2020 from "ajv/dist/2020.js";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
@@ -16,7 +18,10 @@ export const ingestionSchema: {
   $id: string;
   $defs: Record<string, Record<string, unknown>>;
   [key: string]: unknown;
-} = JSON.parse(readFileSync(new URL("../../schema/ingestion.schema.json", import.meta.url), "utf8"));
+} = JSON.parse(
+  // A path, not `new URL(..., import.meta.url)`: Vite rewrites that form to a page URL in DOM environments.
+  readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../../schema/ingestion.schema.json"), "utf8"),
+);
 
 /** `POST /traces/{trace_id}/spans` takes 1..500 spans. */
 export const MAX_SPANS_PER_REQUEST = 500;

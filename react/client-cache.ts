@@ -1,0 +1,45 @@
+import { Client, getClient, init, type PandaProbeOptions } from "pandaprobe";
+
+/** One client per distinct configuration, for the page's life: remounts and Strict Mode reuse it. */
+const clients = new Map<string, Client | undefined>();
+const objectIds = new WeakMap<object, number>();
+let lastObjectId = 0;
+
+/** Options that are functions or objects (`fetch`, `exporter`) count by identity, the rest by value. */
+export function optionsKey(options: PandaProbeOptions): string {
+  const entries = Object.entries(options)
+    .filter(([, value]) => value !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, value]) => {
+      if (value === null || (typeof value !== "object" && typeof value !== "function")) return [name, value];
+      let id = objectIds.get(value);
+      if (id === undefined) objectIds.set(value, (id = ++lastObjectId));
+      return [name, `#${id}`];
+    });
+  return JSON.stringify(entries);
+}
+
+/**
+ * The client for these options, created on first use. Never on a server (no `document`): a
+ * provider's options describe the browser client, and server code traces with its own global one.
+ * The first one becomes the global client when the app has none, so module-level `trace()` and
+ * integrations record with it too. A refused configuration is one warning and no client.
+ */
+export function clientFor(options: PandaProbeOptions): Client | undefined {
+  if (typeof document === "undefined") return undefined;
+  const key = optionsKey(options);
+  if (clients.has(key)) return clients.get(key);
+  let client: Client | undefined;
+  try {
+    client = getClient() === undefined ? init(options) : new Client(options);
+  } catch (error) {
+    console.warn(`[pandaprobe] ${(error as Error).message} Traces of <PandaProbeProvider> are not sent.`);
+  }
+  clients.set(key, client);
+  return client;
+}
+
+/** The client a point of the tree traces with: the provider's, else the core's global one. */
+export function resolveClient(tree: { client: Client | undefined; options: PandaProbeOptions | undefined }): Client | undefined {
+  return tree.client ?? (tree.options ? clientFor(tree.options) : undefined) ?? getClient();
+}
