@@ -41,20 +41,35 @@ export class BrowserExporter implements Exporter {
   private inMemory = false;
   private lastOpenAttempt = Date.now();
   /** Enqueued and not yet written: what a page being closed sends with keepalive. */
-  private pending: QueuedRecord[] = [];
+  private pending: Envelope[] = [];
+  /** Handed to IndexedDB, not yet committed: a page closed now would lose them with the transaction. */
+  private readonly writing = new Set<Envelope>();
+  /** Bodies already sent with keepalive during this departure. */
+  private readonly sentOnLeave = new Set<string>();
+  private leaving = false;
+  private budget = 0;
   private writes: Promise<void> = Promise.resolve();
   private draining: Promise<void> | undefined;
   private drainAgain = false;
   private failures = 0;
   private retryAt = 0;
+  /** The current wait is the backend's Retry-After, which coming back online does not cut short. */
+  private serverAskedToWait = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly channel: BroadcastChannel | undefined;
   private closed = false;
   private stopping: Promise<void> | undefined;
   private readonly wake = () => void this.drain();
+  private readonly onOnline = () => {
+    // The backoff offline failures built up is moot once the network is back.
+    if (!this.serverAskedToWait) this.retryAt = this.failures = 0;
+    void this.drain();
+  };
   private readonly leave = () => this.sendBeforeLeaving();
   private readonly onVisibility = () => {
-    if (globalThis.document?.visibilityState === "hidden") this.sendBeforeLeaving();
+    if (globalThis.document?.visibilityState === "hidden") return this.sendBeforeLeaving();
+    this.leaving = false;
+    this.sentOnLeave.clear();
   };
 
   constructor(private readonly options: BrowserExporterOptions) {
@@ -62,7 +77,7 @@ export class BrowserExporter implements Exporter {
     this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(options.name) : undefined;
     this.channel?.addEventListener("message", this.wake);
     const win = globalThis as unknown as Partial<Lifecycle>;
-    win.addEventListener?.("online", this.wake);
+    win.addEventListener?.("online", this.onOnline);
     win.addEventListener?.("pagehide", this.leave);
     (globalThis.document as Partial<Lifecycle> | undefined)?.addEventListener?.("visibilitychange", this.onVisibility);
     // What an earlier page load left behind goes out first.
@@ -98,14 +113,26 @@ export class BrowserExporter implements Exporter {
     if (!this.inMemory || Date.now() - this.lastOpenAttempt < REOPEN_AFTER_MS) return;
     const store = await this.open();
     if (store === this.options.memoryStore) return;
-    const waiting = await this.options.memoryStore.oldest(Number.MAX_SAFE_INTEGER);
-    await store.add(waiting);
-    await this.options.memoryStore.remove(waiting.map((r) => r.id));
+    this.store = Promise.resolve(store);
+    // Behind the writes already headed for memory, so none of them is left behind there.
+    await (this.writes = this.writes.then(async () => {
+      const waiting = await this.options.memoryStore.oldest(Number.MAX_SAFE_INTEGER);
+      try {
+        await store.add(waiting);
+      } catch (error) {
+        // Still in memory, nothing lost; and the write chain must never reject.
+        this.fallBack(error);
+        return;
+      }
+      await this.options.memoryStore.remove(waiting.map((r) => r.id));
+    }));
   }
 
   enqueue(envelope: Envelope): void {
     if (this.closed) return;
-    this.pending.push({ path: envelope.path, body: envelope.body, bytes: jsonByteLength(envelope.body) });
+    this.pending.push(envelope);
+    // Ended while the page goes away (an app's own pagehide handler): IndexedDB may not commit in time.
+    if (this.leaving) this.sendKeepalive([envelope]);
     // Writes are batched per task: ending many traces at once costs one transaction.
     if (this.pending.length === 1) queueMicrotask(() => this.persist());
   }
@@ -114,13 +141,17 @@ export class BrowserExporter implements Exporter {
     const batch = this.pending;
     if (batch.length === 0) return this.writes;
     this.pending = [];
+    for (const envelope of batch) this.writing.add(envelope);
     this.writes = this.writes.then(async () => {
+      // Sized here, off the interaction path that ended the trace.
+      const records: QueuedRecord[] = batch.map(({ path, body }) => ({ path, body, bytes: jsonByteLength(body) }));
       let evicted: number;
       try {
-        evicted = await (await this.store).add(batch);
+        evicted = await (await this.store).add(records);
       } catch (error) {
-        evicted = await this.fallBack(error).add(batch);
+        evicted = await this.fallBack(error).add(records);
       }
+      for (const envelope of batch) this.writing.delete(envelope);
       if (evicted > 0) {
         this.options.report(
           new PandaProbeError("queue_overflow", `PandaProbe: trace queue full; evicted the ${evicted} oldest`),
@@ -186,7 +217,12 @@ export class BrowserExporter implements Exporter {
         const delay = Math.max(wait, backoffDelay(this.failures++, this.options.retryBaseMs ?? 500, this.options.retryMaxMs ?? 30_000));
         this.options.log?.(`send failed; retrying in ${delay} ms`);
         this.retryAt = Date.now() + delay;
-        backgroundTimer(() => void this.drain(), delay);
+        this.serverAskedToWait = wait > 0;
+        // This timer is the retry: it may fire before Date.now() reaches retryAt (coarse clocks, early timers).
+        backgroundTimer(() => {
+          this.retryAt = 0;
+          void this.drain();
+        }, delay);
         return;
       }
       this.failures = 0;
@@ -195,15 +231,29 @@ export class BrowserExporter implements Exporter {
 
   /** The page is being hidden or closed: what is not yet in IndexedDB leaves with keepalive. */
   private sendBeforeLeaving(): void {
-    let budget = this.options.keepaliveBudget ?? 60_000;
-    for (const record of this.pending) {
-      if (record.bytes > budget) continue;
-      budget -= record.bytes;
-      void this.options.send(record, true);
-    }
+    if (!this.leaving) this.budget = this.options.keepaliveBudget ?? 60_000;
+    this.leaving = true;
+    this.sendKeepalive([...this.writing, ...this.pending]);
+    // Without IndexedDB, what waits in memory dies with the page unless it leaves now.
+    if (this.inMemory) void this.options.memoryStore.oldest(Number.MAX_SAFE_INTEGER).then((waiting) => this.sendKeepalive(waiting));
     void this.persist();
   }
 
+  private sendKeepalive(envelopes: readonly Envelope[]): void {
+    for (const envelope of envelopes) {
+      if (this.sentOnLeave.has(envelope.body)) continue;
+      const bytes = jsonByteLength(envelope.body);
+      if (bytes > this.budget) continue;
+      this.budget -= bytes;
+      this.sentOnLeave.add(envelope.body);
+      void this.options.send(envelope, true);
+    }
+  }
+
+  /**
+   * Writes what is pending and makes one delivery attempt of everything queued. What the backend
+   * did not take stays in IndexedDB for the next attempt: a browser never gives a trace up.
+   */
   flush(): Promise<void> {
     return this.persist().then(() => this.drain(true));
   }
@@ -214,7 +264,7 @@ export class BrowserExporter implements Exporter {
       clearTimeout(this.timer);
       this.channel?.close();
       const win = globalThis as unknown as Partial<Lifecycle>;
-      win.removeEventListener?.("online", this.wake);
+      win.removeEventListener?.("online", this.onOnline);
       win.removeEventListener?.("pagehide", this.leave);
       (globalThis.document as Partial<Lifecycle> | undefined)?.removeEventListener?.("visibilitychange", this.onVisibility);
       (await this.store).close();

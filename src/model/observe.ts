@@ -27,7 +27,7 @@ export function observe<T>(enter: Enter, fn: () => T, outcome: Outcome): T {
   }
   // A plain promise is replaced by one that settles the same way a tick later: observing it
   // directly would mark a rejection as handled and hide the host's unhandled rejections.
-  if (Object.getPrototypeOf(result) === Promise.prototype) {
+  if (isPlainPromise(result)) {
     return (result as unknown as Promise<unknown>).then(
       (value) => {
         outcome.ok(value);
@@ -45,13 +45,37 @@ export function observe<T>(enter: Enter, fn: () => T, outcome: Outcome): T {
     return result;
   }
   const tag = tagOf(result);
-  if (tag === "[object AsyncGenerator]") {
+  if (isAsyncGenerator(result, tag)) {
     return observeAsyncGenerator(enter, result as unknown as AsyncGenerator, outcome) as T;
   }
   if (tag === "[object Generator]") return observeGenerator(enter, result as unknown as Generator, outcome) as T;
   // Other thenables (query builders) run when `then` is called: never call it for them.
   outcome.ok(result);
   return result;
+}
+
+/**
+ * A promise of no subclass. Not only `Promise.prototype`: where zone.js replaced the global Promise,
+ * native async functions still return the engine's own promises.
+ */
+function isPlainPromise(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === Promise.prototype) return true;
+  return proto !== null && Object.getPrototypeOf(proto) === Object.prototype && tagOf(value) === "[object Promise]";
+}
+
+/** Native async generators, and the helper objects compilers lower them to (ES2017 and below, as zone.js apps are built). */
+function isAsyncGenerator(value: object, tag: string): boolean {
+  if (tag === "[object AsyncGenerator]") return true;
+  // Streams that also speak the generator protocol (LangChain's IterableReadableStream) keep their shape.
+  if (typeof ReadableStream === "function" && value instanceof ReadableStream) return false;
+  const v = value as Partial<AsyncGenerator>;
+  return (
+    typeof v.next === "function" &&
+    typeof v.throw === "function" &&
+    typeof v.return === "function" &&
+    typeof v[Symbol.asyncIterator] === "function"
+  );
 }
 
 /** What a generator produced: its return value, else the yielded text or chunks. */

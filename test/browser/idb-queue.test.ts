@@ -1,0 +1,374 @@
+/**
+ * The browser exporter's IndexedDB queue against a real collector on 127.0.0.1: every trace is
+ * written before it is sent and deleted only after a 2xx, so outages, offline spells, reloads and
+ * closed tabs lose nothing; tabs share the queue; the bounds evict the oldest; without IndexedDB
+ * (or when it fails) the queue lives in memory and moves back when IndexedDB works again.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { BrowserExporter, type BrowserExporterOptions } from "../../src/export/browser-exporter.js";
+import { createHttpSender, type SendResult } from "../../src/export/http-sender.js";
+import { IdbStore } from "../../src/export/idb-store.js";
+import { MemoryStore, type Bounds, type QueueStore } from "../../src/export/store.js";
+import type { Envelope } from "../../src/export/types.js";
+import type { PandaProbeError } from "../../src/errors.js";
+import { startCollector, type Collector } from "../support/collector.js";
+import {
+  freshIndexedDB,
+  storedRecords,
+  storedTraceIds,
+  switchablePort,
+  traceEnvelope,
+  traceIds,
+  windowEvents,
+} from "./support/queue.js";
+
+const ROOMY: Bounds = { maxCount: 1000, maxBytes: 8 * 1024 * 1024 };
+
+let collector: Collector;
+let dbCount = 0;
+let dbName: string;
+/** Exporters to shut down after the test; an abandoned "closed page" is left out on purpose. */
+const running: BrowserExporter[] = [];
+
+beforeEach(async () => {
+  freshIndexedDB();
+  dbName = `pandaprobe-queue-test-${++dbCount}`;
+  collector = await startCollector();
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((e) => e.shutdown()));
+  expect(collector.contractFailures).toEqual([]);
+  await collector.close();
+  vi.restoreAllMocks();
+});
+
+interface Harness {
+  exporter: BrowserExporter;
+  reports: PandaProbeError[];
+  /** Every send, in call order, with what it answered once it did. */
+  sends: { envelope: Envelope; keepalive: boolean; result?: SendResult }[];
+}
+
+interface HarnessOptions extends Partial<BrowserExporterOptions> {
+  endpoint?: string;
+  timeoutMs?: number;
+  bounds?: Bounds;
+  /** Runs before each send, e.g. to look into the database at that moment. */
+  beforeSend?: (envelope: Envelope, keepalive: boolean) => Promise<void>;
+  /** Shut down after the test (default true). */
+  owned?: boolean;
+}
+
+function startExporter(options: HarnessOptions = {}): Harness {
+  const { endpoint = collector.url, timeoutMs = 2000, bounds = ROOMY, beforeSend, owned = true, ...rest } = options;
+  const http = createHttpSender({
+    endpoint,
+    headers: { "X-API-Key": "sk_pp_queue", "X-Project-Name": "idb-queue-tests" },
+    timeoutMs,
+  });
+  const reports: PandaProbeError[] = [];
+  const sends: Harness["sends"] = [];
+  const exporter = new BrowserExporter({
+    openStore: (onClosed) => IdbStore.open(dbName, bounds, onClosed),
+    memoryStore: new MemoryStore(bounds),
+    async send(envelope, keepalive) {
+      const entry: Harness["sends"][number] = { envelope, keepalive };
+      sends.push(entry);
+      await beforeSend?.(envelope, keepalive);
+      entry.result = await http(envelope, keepalive);
+      return entry.result;
+    },
+    name: dbName,
+    batchSize: 10,
+    flushIntervalMs: 20,
+    maxConcurrency: 2,
+    retryBaseMs: 20,
+    retryMaxMs: 50,
+    report: (error) => reports.push(error),
+    ...rest,
+  });
+  if (owned) running.push(exporter);
+  return { exporter, reports, sends };
+}
+
+/** Trace ids the collector accepted (2xx), each once. */
+function delivered(): Set<string> {
+  return new Set(traceIds(collector.traces()));
+}
+
+const until = (condition: () => boolean | Promise<boolean>, timeout = 5000) =>
+  vi.waitFor(async () => expect(await condition()).toBe(true), { timeout, interval: 10 });
+
+describe("written before sent, deleted after the 2xx", () => {
+  it("a record is in IndexedDB before its request leaves, stays while the request stalls, and goes after the 2xx", async () => {
+    const t = traceEnvelope("stalled-then-accepted");
+    const inDbAtSend: boolean[] = [];
+    collector.respond(() => ({ stall: true }));
+    startExporter({
+      timeoutMs: 300,
+      beforeSend: async (envelope) => void inDbAtSend.push((await storedRecords(dbName)).some((r) => r.body === envelope.body)),
+    }).exporter.enqueue(t);
+
+    await collector.waitFor((requests) => requests.some((r) => r.outcome === "stalled"));
+    expect(inDbAtSend[0]).toBe(true);
+    expect(await storedTraceIds(dbName)).toEqual([t.traceId]);
+
+    collector.respond();
+    await until(() => delivered().has(t.traceId));
+    await until(async () => (await storedRecords(dbName)).length === 0);
+    expect(inDbAtSend.every(Boolean)).toBe(true);
+  });
+
+  it("503 for a while, then 202: the records wait in IndexedDB and all are delivered", async () => {
+    const traces = Array.from({ length: 5 }, (_, i) => traceEnvelope(`outage-${i}`));
+    let unavailable = true;
+    collector.respond(() => (unavailable ? { status: 503, body: { detail: "Service Unavailable" } } : undefined));
+    const { exporter, reports } = startExporter({ batchSize: 2 });
+    for (const t of traces) exporter.enqueue(t);
+
+    await collector.waitFor((requests) => requests.filter((r) => r.status === 503).length >= 6);
+    expect((await storedTraceIds(dbName)).sort()).toEqual(traceIds(traces.map((t) => ({ trace_id: t.traceId }))).sort());
+
+    unavailable = false;
+    await until(() => delivered().size === traces.length);
+    await until(async () => (await storedRecords(dbName)).length === 0);
+    expect([...delivered()].sort()).toEqual(traces.map((t) => t.traceId).sort());
+    expect(reports).toEqual([]);
+  });
+  it("retries when the backoff timer fires before Date.now() reaches the retry time (a coarse or skewed clock)", async () => {
+    // A clock that has not ticked since the failure: Date.now() rounded to 100 ms (Firefox's
+    // resistFingerprinting) within one step, or a timer firing a millisecond early, as Node's do.
+    vi.spyOn(Date, "now").mockReturnValue(Date.now());
+    vi.spyOn(Math, "random").mockReturnValue(0.5);
+    let failed = false;
+    collector.respond(() => {
+      if (failed) return undefined;
+      failed = true;
+      return { status: 503, body: { detail: "Service Unavailable" } };
+    });
+    const t = traceEnvelope("retried-on-time");
+    startExporter().exporter.enqueue(t);
+    await until(() => delivered().has(t.traceId), 2000);
+    expect(collector.requests.map((r) => r.status)).toEqual([503, 202]);
+  });
+});
+
+describe("offline spells, reloads and tabs", () => {
+  it("network down, then up: the queue is delivered on the online event", async () => {
+    const events = windowEvents();
+    const port = await switchablePort();
+    try {
+      // Backoff after the failure is long (about a minute): only the online event can explain a delivery.
+      vi.spyOn(Math, "random").mockReturnValue(0.99);
+      const t = traceEnvelope("offline");
+      const { exporter, sends } = startExporter({ endpoint: port.url, retryBaseMs: 60_000, retryMaxMs: 60_000 });
+      exporter.enqueue(t);
+      await until(() => sends.some((s) => s.result?.ok === false));
+      expect(sends[0]!.result).toMatchObject({ ok: false, retryable: true, error: { code: "network_error" } });
+      expect(await storedTraceIds(dbName)).toEqual([t.traceId]);
+
+      await port.up(collector.port);
+      events.dispatch("online");
+      await until(() => delivered().has(t.traceId), 3000);
+      await until(async () => (await storedRecords(dbName)).length === 0);
+    } finally {
+      await port.close();
+      events.restore();
+    }
+  });
+
+  it("a reload: what a closed page left in IndexedDB is delivered by the next page on startup", async () => {
+    const traces = Array.from({ length: 3 }, (_, i) => traceEnvelope(`left-behind-${i}`));
+    collector.respond(() => ({ stall: true }));
+    let pageOpen = true;
+    // Page A: once closed, nothing of it runs any more (its requests never come back).
+    const pageA = startExporter({
+      owned: false,
+      timeoutMs: 60_000,
+      beforeSend: () => (pageOpen ? Promise.resolve() : new Promise(() => {})),
+    });
+    for (const t of traces) pageA.exporter.enqueue(t);
+    await collector.waitFor((requests) => requests.some((r) => r.outcome === "stalled"));
+    expect(await storedRecords(dbName)).toHaveLength(3);
+    pageOpen = false;
+
+    collector.respond();
+    const pageB = startExporter({ flushIntervalMs: 60_000 });
+    await until(() => delivered().size === 3);
+    expect([...delivered()].sort()).toEqual(traces.map((t) => t.traceId).sort());
+    expect(new Set(pageB.sends.map((s) => s.envelope.body))).toEqual(new Set(traces.map((t) => t.body)));
+    await until(async () => (await storedRecords(dbName)).length === 0);
+  });
+
+  it("two tabs sharing the queue, both producing: every trace is delivered", async () => {
+    const tabs = [startExporter({ batchSize: 3 }), startExporter({ batchSize: 3 })];
+    const produced: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      for (const [n, tab] of tabs.entries()) {
+        const t = traceEnvelope(`tab-${n}-trace-${i}`);
+        produced.push(t.traceId);
+        tab.exporter.enqueue(t);
+      }
+      if (i % 4 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await Promise.all(tabs.map((tab) => tab.exporter.flush()));
+    await until(() => delivered().size === produced.length);
+    expect([...delivered()].sort()).toEqual(produced.sort());
+    await until(async () => (await storedRecords(dbName)).length === 0);
+    expect(tabs.flatMap((tab) => tab.reports)).toEqual([]);
+  });
+});
+
+describe("bounds", () => {
+  /** No sending until flush(): the queue only fills. */
+  const idle = { flushIntervalMs: 60_000, batchSize: 100 };
+
+  it("maxCount evicts the oldest, with a queue_overflow report", async () => {
+    const traces = Array.from({ length: 5 }, (_, i) => traceEnvelope(`count-${i}`));
+    const { exporter, reports } = startExporter({ ...idle, bounds: { maxCount: 3, maxBytes: ROOMY.maxBytes } });
+    for (const t of traces) exporter.enqueue(t);
+    await until(() => reports.length > 0);
+    expect(reports.map((r) => [r.code, r.message])).toEqual([["queue_overflow", expect.stringContaining("evicted the 2 oldest")]]);
+    const newest = traces.slice(2).map((t) => t.traceId);
+    expect(await storedTraceIds(dbName)).toEqual(newest);
+    await exporter.flush();
+    expect(traceIds(collector.traces())).toEqual(newest);
+  });
+
+  it("maxBytes evicts the oldest, with a queue_overflow report", async () => {
+    const traces = Array.from({ length: 4 }, (_, i) => traceEnvelope(`bytes-${i}`));
+    const bytes = traces.map((t) => Buffer.byteLength(t.body));
+    // Room for the two newest, not for a third.
+    const maxBytes = bytes[2]! + bytes[3]! + Math.min(...bytes) - 1;
+    const { exporter, reports } = startExporter({ ...idle, bounds: { maxCount: 1000, maxBytes } });
+    for (const t of traces) exporter.enqueue(t);
+    await until(() => reports.length > 0);
+    expect(reports.map((r) => [r.code, r.message])).toEqual([["queue_overflow", expect.stringContaining("evicted the 2 oldest")]]);
+    const newest = traces.slice(2).map((t) => t.traceId);
+    expect(await storedTraceIds(dbName)).toEqual(newest);
+    await exporter.flush();
+    expect(traceIds(collector.traces())).toEqual(newest);
+  });
+});
+
+describe("when IndexedDB cannot be used", () => {
+  it("unavailable: one storage report, and the memory queue still delivers", async () => {
+    const indexedDB = globalThis.indexedDB;
+    Reflect.deleteProperty(globalThis, "indexedDB");
+    try {
+      const traces = Array.from({ length: 3 }, (_, i) => traceEnvelope(`no-idb-${i}`));
+      const { exporter, reports } = startExporter();
+      for (const t of traces) {
+        exporter.enqueue(t);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      await exporter.flush();
+      expect([...delivered()].sort()).toEqual(traces.map((t) => t.traceId).sort());
+      expect(reports.map((r) => r.code)).toEqual(["storage"]);
+      expect(reports[0]!.message).toMatch(/IndexedDB unavailable \(Error: IndexedDB is not available\); queueing traces in memory/);
+    } finally {
+      globalThis.indexedDB = indexedDB;
+    }
+  });
+
+  it("a write that fails: the batch goes to memory, one storage report, and it is delivered", async () => {
+    let failNextAdd = true;
+    const { exporter, reports } = startExporter({
+      openStore: async (onClosed) => {
+        const store = await IdbStore.open(dbName, ROOMY, onClosed);
+        return Object.assign(Object.create(store) as QueueStore, {
+          add(records: Parameters<QueueStore["add"]>[0]) {
+            if (!failNextAdd) return store.add(records);
+            failNextAdd = false;
+            return Promise.reject(new DOMException("quota exceeded", "QuotaExceededError"));
+          },
+        });
+      },
+    });
+    const t = traceEnvelope("write-failed");
+    exporter.enqueue(t);
+    await exporter.flush();
+    expect(delivered()).toEqual(new Set([t.traceId]));
+    expect(reports.map((r) => r.code)).toEqual(["storage"]);
+    expect(reports[0]!.message).toContain("QuotaExceededError");
+    expect(await storedRecords(dbName)).toEqual([]);
+  });
+
+  it("a connection the browser closes: memory meanwhile, then after 30 s back to IndexedDB with what waited", async () => {
+    let closeConnection!: () => void;
+    const realNow = Date.now;
+    let skew = 0;
+    vi.spyOn(Date, "now").mockImplementation(() => realNow() + skew);
+    // One failed round, then no retry of its own for about a minute: flush() decides when it resumes.
+    vi.spyOn(Math, "random").mockReturnValue(0.99);
+    let unavailable = true;
+    collector.respond(() => (unavailable ? { status: 503, body: { detail: "Service Unavailable" } } : undefined));
+    const inDbAtSend: boolean[] = [];
+    const { exporter, reports, sends } = startExporter({
+      retryBaseMs: 60_000,
+      retryMaxMs: 60_000,
+      openStore: (onClosed) => {
+        closeConnection = onClosed;
+        return IdbStore.open(dbName, ROOMY, onClosed);
+      },
+      beforeSend: async (envelope) => void inDbAtSend.push((await storedRecords(dbName)).some((r) => r.body === envelope.body)),
+    });
+    await exporter.flush();
+    closeConnection();
+    expect(reports.map((r) => r.code)).toEqual(["storage"]);
+
+    const traces = [traceEnvelope("waited-in-memory-1"), traceEnvelope("waited-in-memory-2")];
+    for (const t of traces) exporter.enqueue(t);
+    await until(() => sends.length === 2 && sends.every((s) => s.result?.ok === false));
+    expect(await storedRecords(dbName)).toEqual([]);
+    expect(inDbAtSend).toEqual([false, false]);
+
+    skew = 31_000;
+    unavailable = false;
+    await exporter.flush();
+    expect([...delivered()].sort()).toEqual(traces.map((t) => t.traceId).sort());
+    // Sent from IndexedDB again (written before sent), and deleted there after the 2xx.
+    expect(inDbAtSend).toEqual([false, false, true, true]);
+    expect(await storedRecords(dbName)).toEqual([]);
+    expect(reports.map((r) => r.code)).toEqual(["storage"]);
+  });
+});
+
+describe("a page going away", () => {
+  it("pagehide before the write: the record leaves with keepalive, and is written as well", async () => {
+    const events = windowEvents();
+    try {
+      const t = traceEnvelope("leaving");
+      const { exporter, sends } = startExporter({ flushIntervalMs: 60_000 });
+      exporter.enqueue(t);
+      events.dispatch("pagehide");
+      expect(sends.map((s) => [s.envelope.body, s.keepalive])).toEqual([[t.body, true]]);
+      await until(() => delivered().has(t.traceId));
+      expect(collector.requests[0]!.status).toBe(202);
+      expect(await storedTraceIds(dbName)).toEqual([t.traceId]);
+      // Still delivered the ordinary way later: a re-send is harmless (upsert by trace_id).
+      await exporter.flush();
+      expect(sends.map((s) => s.keepalive)).toEqual([true, false]);
+      expect(await storedRecords(dbName)).toEqual([]);
+    } finally {
+      events.restore();
+    }
+  });
+
+  it("visibilitychange to hidden does the same", async () => {
+    const document = Object.assign(new EventTarget(), { visibilityState: "visible" });
+    Object.defineProperty(globalThis, "document", { value: document, configurable: true, writable: true });
+    try {
+      const t = traceEnvelope("hidden");
+      const { exporter, sends } = startExporter({ flushIntervalMs: 60_000 });
+      exporter.enqueue(t);
+      document.visibilityState = "hidden";
+      document.dispatchEvent(new Event("visibilitychange"));
+      expect(sends.map((s) => [s.envelope.body, s.keepalive])).toEqual([[t.body, true]]);
+      await until(() => delivered().has(t.traceId));
+      expect(await storedTraceIds(dbName)).toEqual([t.traceId]);
+    } finally {
+      Reflect.deleteProperty(globalThis, "document");
+    }
+  });
+});
