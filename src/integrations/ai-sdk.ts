@@ -32,26 +32,14 @@ export function pandaprobeMiddleware(options?: PandaProbeMiddlewareOptions): Lan
     async wrapGenerate({ doGenerate, params, model }) {
       const recorder = startCall(name ?? "ai.generate", params, model, ids, false);
       if (!recorder) return doGenerate();
-      let result;
-      try {
-        result = await doGenerate();
-      } catch (error) {
-        recorder.fail(error);
-        throw error;
-      }
+      const result = await recordingFailure(recorder, doGenerate);
       recorder.generated(result.content, result.usage, result.response?.modelId);
       return result;
     },
     async wrapStream({ doStream, params, model }) {
       const recorder = startCall(name ?? "ai.stream", params, model, ids, true);
       if (!recorder) return doStream();
-      let result;
-      try {
-        result = await doStream();
-      } catch (error) {
-        recorder.fail(error);
-        throw error;
-      }
+      const result = await recordingFailure(recorder, doStream);
       try {
         return { ...result, stream: tapStream(result.stream, recorder, params.abortSignal) };
       } catch {
@@ -60,6 +48,16 @@ export function pandaprobeMiddleware(options?: PandaProbeMiddlewareOptions): Lan
       }
     },
   };
+}
+
+/** Runs the model call; its failure ends the span ERROR and reaches the caller unchanged. */
+async function recordingFailure<R>(recorder: ModelCall, run: () => PromiseLike<R>): Promise<R> {
+  try {
+    return await run();
+  } catch (error) {
+    recorder.fail(error);
+    throw error;
+  }
 }
 
 function startCall(

@@ -3,7 +3,12 @@
  * body lazily, on the caller's first `then` / `withResponse()`: parsing it eagerly would consume
  * the body that `asResponse()` hands back raw. So the hook sits on the promise's own `parse` (which
  * every parsed read goes through) and on `asResponse` (the unparsed read).
+ *
+ * Watching this one promise is enough because Anthropic's helpers (`stream()`, `parse()`) read it
+ * through `withResponse()` / `then`. openai's derive new promises with `_thenUnwrap`, which
+ * bypass `parse`, so openai-hook.ts follows those instead; the Stream side is shared (sdk-hooks.ts).
  */
+import { defineOwn } from "./sdk-hooks.js";
 
 export interface ResultObserver {
   /** The parsed value, seen before the caller's own callbacks run. */
@@ -38,18 +43,14 @@ export function observeResult(result: unknown, observer: ResultObserver): void {
     watched = true;
     read.then(onValue, observer.error);
   };
-  define(promise, "parse", function (this: unknown) {
+  defineOwn(promise, "parse", function (this: unknown) {
     const read = parse.call(this);
     watch(read, observer.value);
     return read;
   });
-  define(promise, "asResponse", function (this: unknown) {
+  defineOwn(promise, "asResponse", function (this: unknown) {
     const read = asResponse.call(this);
     watch(read, () => observer.raw());
     return read;
   });
-}
-
-function define(target: object, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, configurable: true, writable: true });
 }

@@ -18,7 +18,7 @@ import {
   type AnthropicRequest,
 } from "./anthropic-message.js";
 import { observeResult } from "./anthropic-promise.js";
-import { observeStream, type StreamEnd } from "./anthropic-stream.js";
+import { isAsyncIterable, observeStream, type StreamEnd } from "./sdk-hooks.js";
 
 export type { IntegrationIds as AnthropicWrapOptions } from "./llm-call.js";
 
@@ -79,15 +79,11 @@ function openCall(params: unknown, ids: IntegrationIds | undefined): LlmCall | u
 }
 
 function recordValue(call: LlmCall, value: unknown): void {
-  if (isStream(value)) recordStream(call, value);
+  if (isAsyncIterable(value)) recordStream(call, value);
   else finish(call, value as AnthropicMessage, undefined);
 }
 
-function isStream(value: unknown): value is AsyncIterable<unknown> & { controller?: AbortController } {
-  return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === "function";
-}
-
-function recordStream(call: LlmCall, stream: AsyncIterable<unknown> & { controller?: AbortController }): void {
+function recordStream(call: LlmCall, stream: AsyncIterable<unknown>): void {
   const message = new StreamedMessage();
   let started = false;
   observeStream(stream, {

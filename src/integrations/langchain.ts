@@ -260,13 +260,7 @@ abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleToolEnd(output: unknown, runId: string): void {
-    this.guard(() => {
-      const normalized = normalize(output);
-      this.endRun(runId, (run) => {
-        run.span.setOutput(normalized);
-        return { output: normalized };
-      });
-    });
+    this.guard(() => this.endRunWithOutput(runId, normalize(output)));
   }
 
   override handleToolError(error: unknown, runId: string): void {
@@ -288,13 +282,7 @@ abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleRetrieverEnd(documents: DocumentInterface[], runId: string): void {
-    this.guard(() => {
-      const output = documents.map((document) => toWireDocument(document));
-      this.endRun(runId, (run) => {
-        run.span.setOutput(output);
-        return { output };
-      });
-    });
+    this.guard(() => this.endRunWithOutput(runId, documents.map((document) => toWireDocument(document))));
   }
 
   override handleRetrieverError(error: unknown, runId: string): void {
@@ -393,6 +381,13 @@ abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
     if (run.tree.rootRunId === runId) {
       this.closeTree(run.tree, (trace) => trace.setOutput(traceOutputFromResult(output)));
     }
+  }
+
+  private endRunWithOutput(runId: string, output: unknown): void {
+    this.endRun(runId, (run) => {
+      run.span.setOutput(output);
+      return { output };
+    });
   }
 
   private failRun(runId: string, error: unknown): void {

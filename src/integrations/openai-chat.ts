@@ -2,9 +2,8 @@ import type { TokenUsage } from "pandaprobe";
 import {
   assistantMessage,
   isObject,
-  numberOr,
+  openAIUsage,
   parseArguments,
-  tokenUsage,
   type CallResult,
   type Obj,
   type OpenAIApi,
@@ -32,16 +31,7 @@ export const chatCompletionsApi: OpenAIApi = {
 };
 
 export function chatUsage(usage: unknown): TokenUsage | undefined {
-  if (!isObject(usage)) return undefined;
-  const completion = isObject(usage.completion_tokens_details) ? usage.completion_tokens_details : {};
-  const prompt = isObject(usage.prompt_tokens_details) ? usage.prompt_tokens_details : {};
-  return tokenUsage({
-    prompt_tokens: numberOr(usage.prompt_tokens),
-    completion_tokens: numberOr(usage.completion_tokens),
-    total_tokens: numberOr(usage.total_tokens),
-    reasoning_tokens: numberOr(completion.reasoning_tokens),
-    cache_read_tokens: numberOr(prompt.cached_tokens),
-  });
+  return openAIUsage(usage, "prompt", "completion");
 }
 
 /** Choice 0: what a single-answer call returns (n > 1 records the first answer). */

@@ -1,4 +1,5 @@
-import type { RecordedCall, StreamAccumulator } from "./openai-record.js";
+import type { RecordedCall } from "./openai-record.js";
+import { defineOwn, isAsyncIterable, observeStream } from "./sdk-hooks.js";
 
 /**
  * The SDK's `APIPromise` (v4+): a Promise that parses the body lazily, on `then` or `withResponse()`,
@@ -17,14 +18,6 @@ function isApiPromise(value: unknown): value is ApiPromiseLike {
     typeof (value as Partial<ApiPromiseLike>)._thenUnwrap === "function" &&
     typeof (value as Partial<ApiPromiseLike>).asResponse === "function"
   );
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof (value as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === "function";
-}
-
-function defineOwn(target: object, key: PropertyKey, value: unknown): void {
-  Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: false });
 }
 
 /**
@@ -86,64 +79,11 @@ function hookApiPromise(original: ApiPromiseLike, settle: (data: unknown) => unk
   return observe(hooked);
 }
 
-/**
- * Taps the SDK Stream in place. Its `iterator` factory is what `for await`, `tee()` and
- * `toReadableStream()` all start from, so every way of reading passes through the tap; the span
- * closes when the iteration ends, throws, is returned early, or the stream's controller aborts.
- */
+/** Records the stream's chunks as the caller reads them; the span closes when the read ends, however it ends. */
 function instrumentStream(stream: AsyncIterable<unknown>, recorded: RecordedCall): void {
   const accumulator = recorded.api.accumulator();
-  const signal = (stream as { controller?: AbortController }).controller?.signal;
-  const reading = { pending: 0 };
-  // An abort while a read is pending settles through that read; otherwise it abandons the stream here.
-  signal?.addEventListener("abort", () => {
-    if (reading.pending === 0) recorded.streamEnd(accumulator, true);
-  }, { once: true });
-  const aborted = () => signal?.aborted === true;
-  const source = stream as unknown as { iterator?: () => AsyncIterator<unknown> };
-  if (typeof source.iterator === "function") {
-    const make = source.iterator;
-    source.iterator = () => tap(make.call(stream), accumulator, recorded, reading, aborted);
-  } else {
-    const make = stream[Symbol.asyncIterator];
-    defineOwn(stream, Symbol.asyncIterator, () => tap(make.call(stream), accumulator, recorded, reading, aborted));
-  }
-}
-
-function tap(
-  inner: AsyncIterator<unknown>,
-  accumulator: StreamAccumulator,
-  recorded: RecordedCall,
-  reading: { pending: number },
-  aborted: () => boolean,
-): AsyncIterableIterator<unknown> {
-  return {
-    next(...args: [] | [unknown]) {
-      reading.pending++;
-      return inner.next(...args).then(
-        (step) => {
-          reading.pending--;
-          if (step.done) recorded.streamEnd(accumulator, aborted());
-          else recorded.chunk(accumulator, step.value);
-          return step;
-        },
-        (error: unknown) => {
-          reading.pending--;
-          recorded.fail(error);
-          throw error;
-        },
-      );
-    },
-    return(value?: unknown) {
-      recorded.streamEnd(accumulator, true);
-      return inner.return ? inner.return(value) : Promise.resolve({ done: true as const, value });
-    },
-    throw(error?: unknown) {
-      recorded.streamEnd(accumulator, true);
-      return inner.throw ? inner.throw(error) : Promise.reject(error);
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  observeStream(stream, {
+    event: (chunk) => recorded.chunk(accumulator, chunk),
+    end: (end) => (end.how === "failed" ? recorded.fail(end.error) : recorded.streamEnd(accumulator, end.how === "abandoned")),
+  });
 }

@@ -59,6 +59,23 @@ export function tokenUsage(fields: TokenUsage): TokenUsage | undefined {
   return Object.keys(kept).length ? kept : undefined;
 }
 
+/**
+ * Token usage as both APIs report it: `<prompt>_tokens` and `<completion>_tokens`, with cached and
+ * reasoning tokens in their `_details` objects (chat says prompt/completion, Responses input/output).
+ */
+export function openAIUsage(usage: unknown, prompt: "prompt" | "input", completion: "completion" | "output"): TokenUsage | undefined {
+  if (!isObject(usage)) return undefined;
+  const promptDetails = usage[`${prompt}_tokens_details`];
+  const completionDetails = usage[`${completion}_tokens_details`];
+  return tokenUsage({
+    prompt_tokens: numberOr(usage[`${prompt}_tokens`]),
+    completion_tokens: numberOr(usage[`${completion}_tokens`]),
+    total_tokens: numberOr(usage.total_tokens),
+    reasoning_tokens: numberOr(isObject(completionDetails) ? completionDetails.reasoning_tokens : undefined),
+    cache_read_tokens: numberOr(isObject(promptDetails) ? promptDetails.cached_tokens : undefined),
+  });
+}
+
 /** Tool arguments as an object when they are JSON, as the text otherwise. */
 export function parseArguments(text: unknown): unknown {
   if (typeof text !== "string") return text;

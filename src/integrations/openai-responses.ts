@@ -2,9 +2,8 @@ import type { TokenUsage } from "pandaprobe";
 import {
   assistantMessage,
   isObject,
-  numberOr,
+  openAIUsage,
   parseArguments,
-  tokenUsage,
   type CallResult,
   type Obj,
   type OpenAIApi,
@@ -65,16 +64,7 @@ function functionToolCall(item: Obj) {
 }
 
 export function responsesUsage(usage: unknown): TokenUsage | undefined {
-  if (!isObject(usage)) return undefined;
-  const output = isObject(usage.output_tokens_details) ? usage.output_tokens_details : {};
-  const input = isObject(usage.input_tokens_details) ? usage.input_tokens_details : {};
-  return tokenUsage({
-    prompt_tokens: numberOr(usage.input_tokens),
-    completion_tokens: numberOr(usage.output_tokens),
-    total_tokens: numberOr(usage.total_tokens),
-    reasoning_tokens: numberOr(output.reasoning_tokens),
-    cache_read_tokens: numberOr(input.cached_tokens),
-  });
+  return openAIUsage(usage, "input", "output");
 }
 
 /** `streamedText` stands in for the message text when no message item completed (an abandoned stream). */

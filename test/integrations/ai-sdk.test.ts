@@ -5,25 +5,15 @@ import { init, session, setSession, setUser, startTrace, user } from "../../src/
 import { pandaprobeMiddleware, type PandaProbeMiddlewareOptions } from "../../src/integrations/ai-sdk.js";
 import type { SpanData, TraceData } from "../../src/model/wire.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.js";
-import { byName, traceToCollector, type Tracing } from "../support/tracing.js";
+import { closeIntegration, resetIntegration, startIntegration } from "../support/integration.js";
+import { byName, type Tracing } from "../support/tracing.js";
 
 let tracing: Tracing;
 let fake: FakeOpenAI;
 
-beforeAll(async () => {
-  tracing = await traceToCollector();
-  fake = await startFakeOpenAI();
-});
-afterEach(async () => {
-  setSession(undefined);
-  setUser(undefined);
-  fake.reset();
-  await tracing.reset();
-});
-afterAll(async () => {
-  await fake.close();
-  await tracing.close();
-});
+beforeAll(async () => ({ tracing, fake } = await startIntegration(startFakeOpenAI)));
+afterEach(() => resetIntegration(tracing, fake));
+afterAll(() => closeIntegration(tracing, fake));
 
 function tracedModel(options?: PandaProbeMiddlewareOptions, modelId = "fake-model") {
   const provider = createOpenAICompatible({ baseURL: fake.baseURL, name: "fake", includeUsage: true });

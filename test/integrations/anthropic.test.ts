@@ -5,25 +5,15 @@ import { init, session, setSession, setUser, startTrace, user } from "../../src/
 import type { SpanData, TraceData } from "../../src/model/wire.js";
 import { wrapAnthropic } from "../../src/integrations/anthropic.js";
 import { startFakeAnthropic, type FakeAnthropic } from "../support/fake-anthropic.js";
-import { traceToCollector, type Tracing } from "../support/tracing.js";
+import { closeIntegration, resetIntegration, startIntegration } from "../support/integration.js";
+import type { Tracing } from "../support/tracing.js";
 
 let tracing: Tracing;
 let fake: FakeAnthropic;
 
-beforeAll(async () => {
-  tracing = await traceToCollector();
-  fake = await startFakeAnthropic();
-});
-afterAll(async () => {
-  await tracing.close();
-  await fake.close();
-});
-afterEach(async () => {
-  setSession(undefined);
-  setUser(undefined);
-  fake.reset();
-  await tracing.reset();
-});
+beforeAll(async () => ({ tracing, fake } = await startIntegration(startFakeAnthropic)));
+afterEach(() => resetIntegration(tracing, fake));
+afterAll(() => closeIntegration(tracing, fake));
 
 function sdk(): Anthropic {
   return new Anthropic({ apiKey: "test", baseURL: fake.url, maxRetries: 0 });

@@ -13,26 +13,16 @@ import { z } from "zod";
 import { init, session, setSession, setUser, startTrace, user } from "../../src/index.js";
 import type { SpanData, TraceData } from "../../src/model/wire.js";
 import { LangChainCallbackHandler, LangGraphCallbackHandler } from "../../src/integrations/langchain.js";
-import { startFakeOpenAIChat, type FakeOpenAIChat } from "../support/fake-openai-chat.js";
+import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.js";
+import { closeIntegration, resetIntegration, startIntegration } from "../support/integration.js";
 import { byName, traceToCollector, type Tracing } from "../support/tracing.js";
 
 let tracing: Tracing;
-let fake: FakeOpenAIChat;
+let fake: FakeOpenAI;
 
-beforeAll(async () => {
-  tracing = await traceToCollector();
-  fake = await startFakeOpenAIChat();
-});
-afterAll(async () => {
-  await tracing.close();
-  await fake.close();
-});
-afterEach(async () => {
-  setSession(undefined);
-  setUser(undefined);
-  fake.reset();
-  await tracing.reset();
-});
+beforeAll(async () => ({ tracing, fake } = await startIntegration(startFakeOpenAI)));
+afterEach(() => resetIntegration(tracing, fake));
+afterAll(() => closeIntegration(tracing, fake));
 
 function chatModel(options: { streaming?: boolean } = {}) {
   return new ChatOpenAI({
@@ -40,7 +30,7 @@ function chatModel(options: { streaming?: boolean } = {}) {
     model: "gpt-4o-mini",
     temperature: 0.2,
     maxRetries: 0,
-    configuration: { baseURL: `${fake.url}/v1` },
+    configuration: { baseURL: fake.baseURL },
     ...options,
   });
 }
@@ -88,7 +78,7 @@ describe("an LCEL chain (prompt | model | parser)", () => {
       .pipe(new StringOutputParser());
 
   it("is one trace: the sequence as the root CHAIN span, prompt, model and parser as its children", async () => {
-    fake.script({ content: "Four", usage: { prompt_tokens: 20, completion_tokens: 1, cached_tokens: 8, reasoning_tokens: 3 } });
+    fake.script({ text: "Four", usage: { prompt_tokens: 20, completion_tokens: 1, cached_tokens: 8, reasoning_tokens: 3 } });
     const answer = await chain().invoke({ question: "What is 2+2?" }, { callbacks: [new LangChainCallbackHandler()] });
     expect(answer).toBe("Four");
 
@@ -128,11 +118,11 @@ describe("an LCEL chain (prompt | model | parser)", () => {
       token_usage: { prompt_tokens: 20, completion_tokens: 1, total_tokens: 21, cache_read_tokens: 8, reasoning_tokens: 3 },
     });
     expect(only(trace, "ChatOpenAI").completion_start_time).toBeUndefined();
-    expect(fake.requests[0]).not.toHaveProperty("pandaprobe");
+    expect(fake.requests[0]!.body).not.toHaveProperty("pandaprobe");
   });
 
   it("streamed, learns the chain's input at its end and times the model's first token", async () => {
-    fake.script({ content: "Four and more" });
+    fake.script({ text: "Four and more" });
     const chunks: string[] = [];
     const stream = await chain().stream({ question: "2+2?" }, { callbacks: [new LangChainCallbackHandler()] });
     for await (const chunk of stream) chunks.push(chunk);
@@ -148,7 +138,7 @@ describe("an LCEL chain (prompt | model | parser)", () => {
 
 describe("a chat model called directly", () => {
   it("roots a trace of its own: the LLM span, the last user message in, the assistant message out", async () => {
-    fake.script({ content: "Hello there" });
+    fake.script({ text: "Hello there" });
     const reply = await chatModel().invoke([["system", "Be kind."], ["human", "Hi!"]], { callbacks: [new LangChainCallbackHandler()] });
     expect(reply.content).toBe("Hello there");
 
@@ -164,7 +154,7 @@ describe("a chat model called directly", () => {
   });
 
   it("streamed with .stream(): the host gets every chunk, the span the whole text and time to first token", async () => {
-    fake.script({ content: "one two three" });
+    fake.script({ text: "one two three" });
     const pieces: string[] = [];
     for await (const chunk of await chatModel().stream("Count", { callbacks: [new LangChainCallbackHandler()] })) {
       pieces.push(chunk.content as string);
@@ -182,17 +172,17 @@ describe("a chat model called directly", () => {
       token_usage: USAGE,
     });
     expect(llm!.completion_start_time! >= llm!.started_at).toBe(true);
-    expect(fake.requests[0]).toMatchObject({ stream: true });
+    expect(fake.requests[0]!.body).toMatchObject({ stream: true });
   });
 
   it("abandoned mid-stream: the span and trace are closed once idle, with the text streamed so far", async () => {
-    fake.script({ content: "alpha beta gamma" });
-    const handler = new LangChainCallbackHandler({ idleTimeout: 0.05 });
+    fake.script({ text: "alpha beta gamma" });
+    const handler = new LangChainCallbackHandler({ idleTimeout: 0.5 });
     for await (const chunk of await chatModel().stream("Go", { callbacks: [handler] })) {
       // LangChain reports a chunk after handing it over: "alpha " is known once "beta " arrives.
       if (chunk.content === "beta ") break;
     }
-    await vi.waitFor(async () => expect(await tracing.sent()).toHaveLength(1), { timeout: 2000, interval: 25 });
+    await vi.waitFor(async () => expect(await tracing.sent()).toHaveLength(1), { timeout: 5000, interval: 25 });
 
     const trace = await theTrace();
     expect(trace).toMatchObject({ status: "COMPLETED", metadata: { abandoned: true } });
@@ -224,7 +214,7 @@ describe("a chat model called directly", () => {
 
 describe("tools and retrievers", () => {
   it("a tool-calling agent loop: LLM, TOOL, LLM under the agent, tool calls in OpenAI's shape", async () => {
-    fake.script({ toolCalls: [{ id: "call_7", name: "add", arguments: { a: 2, b: 5 } }] }, { content: "It is 7." });
+    fake.script({ toolCalls: [{ id: "call_7", name: "add", arguments: { a: 2, b: 5 } }] }, { text: "It is 7." });
     const model = chatModel().bindTools([add]);
     const agent = RunnableLambda.from(async (question: string, config) => {
       const messages: BaseMessage[] = [];
@@ -298,7 +288,7 @@ describe("tools and retrievers", () => {
         ];
       }
     }
-    fake.script({ content: "Bamboo." });
+    fake.script({ text: "Bamboo." });
     const prompt = ChatPromptTemplate.fromMessages([["human", "Context: {context}\nQuestion: {question}"]]);
     const rag = RunnableSequence.from([
       {
@@ -352,7 +342,7 @@ function calculatorGraph() {
 
 describe("a LangGraph StateGraph (agent node + ToolNode, looping until no tool calls)", () => {
   it("is one trace: the graph as the root AGENT span, its nodes as CHAIN spans in step order", async () => {
-    fake.script({ toolCalls: [{ id: "call_1", name: "add", arguments: { a: 1, b: 2 } }] }, { content: "1+2 is 3." });
+    fake.script({ toolCalls: [{ id: "call_1", name: "add", arguments: { a: 1, b: 2 } }] }, { text: "1+2 is 3." });
     const result = await calculatorGraph().invoke(
       { messages: [{ role: "user", content: "What is 1+2?" }] },
       { callbacks: [new LangGraphCallbackHandler()] },
@@ -392,7 +382,7 @@ describe("a LangGraph StateGraph (agent node + ToolNode, looping until no tool c
   });
 
   it("the LangChain handler on a graph: the same tree, the trace named LangChain", async () => {
-    fake.script({ content: "Hi." });
+    fake.script({ text: "Hi." });
     await calculatorGraph().invoke({ messages: [{ role: "user", content: "Hello" }] }, { callbacks: [new LangChainCallbackHandler()] });
     const trace = await theTrace();
     expect(trace.name).toBe("LangChain");
@@ -418,7 +408,7 @@ describe("a LangGraph StateGraph (agent node + ToolNode, looping until no tool c
   });
 
   it("a compiled graph used as a node: the node's CHAIN span holds the subgraph as an AGENT span", async () => {
-    fake.script({ content: "Researched." });
+    fake.script({ text: "Researched." });
     const outer = new StateGraph(MessagesAnnotation).addNode("researcher", calculatorGraph()).addEdge(START, "researcher").compile();
     await outer.invoke({ messages: [{ role: "user", content: "Look it up" }] }, { callbacks: [new LangGraphCallbackHandler()] });
 
@@ -461,7 +451,7 @@ describe("a LangGraph StateGraph (agent node + ToolNode, looping until no tool c
     const handler = new LangGraphCallbackHandler({ sessionId: "conversation-123", userId: "user-abc" });
     const turns = ["Hi, I'm Ada.", "What is my name?", "Thanks!"];
     const replies = ["Hello Ada!", "Your name is Ada.", "You're welcome."];
-    fake.script(...replies.map((content) => ({ content })));
+    fake.script(...replies.map((text) => ({ text })));
 
     let history: BaseMessage[] = [];
     for (const text of turns) {
@@ -521,7 +511,7 @@ describe("session and user ids", () => {
 
 describe("inside a current trace", () => {
   it("nests the run tree under the current span instead of opening a trace, leaving the host's trace alone", async () => {
-    fake.script({ content: "Nested answer." });
+    fake.script({ text: "Nested answer." });
     const chain = ChatPromptTemplate.fromMessages([["human", "{q}"]]).pipe(chatModel()).pipe(new StringOutputParser());
     const handler = new LangChainCallbackHandler({ sessionId: "ignored-when-nested" });
     const out = await startTrace("host-agent", { input: { messages: [{ role: "user", content: "outer question" }] } }, async (t) =>
@@ -576,7 +566,7 @@ describe("robustness", () => {
   it("a tracing failure never reaches LangChain: the run still returns its value", async () => {
     // Tags that are not strings make opening the trace throw inside the handler.
     const handler = new LangChainCallbackHandler({ tags: [42 as unknown as string] });
-    fake.script({ content: "still fine" });
+    fake.script({ text: "still fine" });
     const reply = await chatModel().invoke("Hi", { callbacks: [handler] });
     expect(reply.content).toBe("still fine");
     expect(await tracing.sent()).toEqual([]);
@@ -585,7 +575,7 @@ describe("robustness", () => {
   it("with tracing disabled, runs pass straight through and nothing is sent", async () => {
     init({ enabled: false });
     try {
-      fake.script({ content: "untraced" });
+      fake.script({ text: "untraced" });
       const reply = await chatModel().invoke("Hi", { callbacks: [new LangGraphCallbackHandler()] });
       expect(reply.content).toBe("untraced");
       await new Promise((r) => setTimeout(r, 100));

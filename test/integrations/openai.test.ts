@@ -5,7 +5,8 @@ import { init, session, setSession, setUser, startTrace, user } from "../../src/
 import { wrapOpenAI } from "../../src/integrations/openai.js";
 import type { SpanData, TraceData } from "../../src/model/wire.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.js";
-import { byName, traceToCollector, type Tracing } from "../support/tracing.js";
+import { closeIntegration, resetIntegration, startIntegration } from "../support/integration.js";
+import { byName, type Tracing } from "../support/tracing.js";
 
 let tracing: Tracing;
 let fake: FakeOpenAI;
@@ -13,22 +14,12 @@ let client: OpenAI;
 
 const newClient = () => new OpenAI({ apiKey: "sk-test", baseURL: fake.baseURL, maxRetries: 0 });
 
-beforeAll(async () => {
-  tracing = await traceToCollector();
-  fake = await startFakeOpenAI();
-});
+beforeAll(async () => ({ tracing, fake } = await startIntegration(startFakeOpenAI)));
+afterEach(() => resetIntegration(tracing, fake));
+afterAll(() => closeIntegration(tracing, fake));
+
 beforeEach(() => {
   client = wrapOpenAI(newClient());
-});
-afterEach(async () => {
-  setSession(undefined);
-  setUser(undefined);
-  fake.reset();
-  await tracing.reset();
-});
-afterAll(async () => {
-  await fake.close();
-  await tracing.close();
 });
 
 const question = [

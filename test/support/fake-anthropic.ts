@@ -14,8 +14,8 @@
  * fail midway with an `event: error`. `GET /v1/models` and `POST /v1/messages/count_tokens` answer
  * fixed bodies. Every request is recorded in `requests`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { ServerResponse } from "node:http";
+import { delay, sendJson, startFakeServer, startSse, words, type FakeServer } from "./fake-http.js";
 
 export interface FakeToolUse {
   id?: string;
@@ -50,69 +50,34 @@ export interface FakeReply {
   failAfter?: { events: number; type: string; message: string };
 }
 
-export interface FakeRequest {
-  method: string;
-  path: string;
-  body: Record<string, unknown>;
-}
-
-export interface FakeAnthropic {
-  url: string;
-  requests: FakeRequest[];
-  script(...replies: FakeReply[]): void;
+export interface FakeAnthropic extends FakeServer<FakeReply> {
   /** Lets a stream held by `holdAfter` go on. */
   release(): void;
   /** Resolves when the client has closed the connection of the last stream (an abandoned read). */
   streamClosed(): Promise<void>;
-  reset(): void;
-  close(): Promise<void>;
 }
 
 export const DEFAULT_USAGE: FakeUsage = { input_tokens: 12, output_tokens: 8 };
 
 export async function startFakeAnthropic(): Promise<FakeAnthropic> {
-  const requests: FakeRequest[] = [];
-  let queue: FakeReply[] = [];
   let nextId = 0;
   let releaseHold: () => void = () => {};
   let closed: Promise<void> = Promise.resolve();
 
-  const server = createServer((req, res) => {
-    void readJson(req).then(async (body) => {
-      const path = (req.url ?? "").split("?")[0]!;
-      requests.push({ method: req.method ?? "", path, body });
-      if (req.method === "GET" && path === "/v1/models") return sendJson(res, 200, MODELS);
-      if (req.method === "POST" && path === "/v1/messages/count_tokens") {
-        return sendJson(res, 200, { input_tokens: 42 });
-      }
-      if (req.method !== "POST" || path !== "/v1/messages") return sendJson(res, 404, errorBody("not_found_error", "Not found"));
-      const reply = queue.shift() ?? { text: "ok" };
-      if (reply.error) return sendJson(res, reply.error.status, errorBody(reply.error.type, reply.error.message));
-      const message = messageOf(reply.id ?? `msg_${++nextId}`, body, reply);
-      if (body.stream !== true) return sendJson(res, 200, message);
-      closed = new Promise((resolve) => res.on("close", resolve));
-      const hold = new Promise<void>((resolve) => (releaseHold = resolve));
-      await sendStream(res, message, reply, hold);
-    });
+  const server = await startFakeServer<FakeReply>({ text: "ok" }, async ({ method, path, body }, res, nextReply) => {
+    if (method === "GET" && path === "/v1/models") return answerJson(res, 200, MODELS);
+    if (method === "POST" && path === "/v1/messages/count_tokens") return answerJson(res, 200, { input_tokens: 42 });
+    if (method !== "POST" || path !== "/v1/messages") return answerJson(res, 404, errorBody("not_found_error", "Not found"));
+    const reply = nextReply();
+    if (reply.error) return answerJson(res, reply.error.status, errorBody(reply.error.type, reply.error.message));
+    const message = messageOf(reply.id ?? `msg_${++nextId}`, body, reply);
+    if (body.stream !== true) return answerJson(res, 200, message);
+    closed = new Promise((resolve) => res.on("close", resolve));
+    const hold = new Promise<void>((resolve) => (releaseHold = resolve));
+    await sendStream(res, message, reply, hold);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
 
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    script: (...replies) => void queue.push(...replies),
-    release: () => releaseHold(),
-    streamClosed: () => closed,
-    reset: () => {
-      queue = [];
-      requests.length = 0;
-    },
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...server, release: () => releaseHold(), streamClosed: () => closed };
 }
 
 const MODELS = {
@@ -175,13 +140,13 @@ function eventsOf(message: FakeMessage): { event: string; data: unknown }[] {
   message.content.forEach((block, index) => {
     if (block.type === "thinking") {
       push("content_block_start", { index, content_block: { type: "thinking", thinking: "", signature: "" } });
-      for (const piece of pieces(block.thinking)) {
+      for (const piece of words(block.thinking)) {
         push("content_block_delta", { index, delta: { type: "thinking_delta", thinking: piece } });
       }
       push("content_block_delta", { index, delta: { type: "signature_delta", signature: block.signature } });
     } else if (block.type === "text") {
       push("content_block_start", { index, content_block: { type: "text", text: "", citations: null } });
-      for (const piece of pieces(block.text)) {
+      for (const piece of words(block.text)) {
         push("content_block_delta", { index, delta: { type: "text_delta", text: piece } });
       }
     } else {
@@ -203,51 +168,30 @@ function eventsOf(message: FakeMessage): { event: string; data: unknown }[] {
   return events;
 }
 
-/** One word per delta, so a stream carries several. */
-function pieces(text: string): string[] {
-  return text.match(/\S+\s*/g) ?? [text];
-}
-
 async function sendStream(res: ServerResponse, message: FakeMessage, reply: FakeReply, hold: Promise<void>) {
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "request-id": "req_fake" });
-  let gone = false;
-  res.on("close", () => (gone = true));
+  const sse = startSse(res, REQUEST_ID);
   const events = eventsOf(message);
   for (let i = 0; i < events.length; i++) {
-    if (gone) return;
+    if (sse.closed) return;
     if (reply.failAfter && i === reply.failAfter.events) {
-      res.end(sse("error", errorBody(reply.failAfter.type, reply.failAfter.message)));
-      return;
+      sse.send("error", errorBody(reply.failAfter.type, reply.failAfter.message));
+      return sse.end();
     }
     if (reply.holdAfter !== undefined && i === reply.holdAfter) await hold;
-    else if (reply.delayMs && i > 0) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
-    if (gone) return;
+    else if (reply.delayMs && i > 0) await delay(reply.delayMs);
     const { event, data } = events[i]!;
-    res.write(sse(event, data));
-    if (i === 0) res.write(sse("ping", { type: "ping" }));
+    if (!sse.send(event, data)) return;
+    if (i === 0) sse.send("ping", { type: "ping" });
   }
-  res.end();
-}
-
-function sse(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  sse.end();
 }
 
 function errorBody(type: string, message: string) {
   return { type: "error", error: { type, message } };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json", "request-id": "req_fake" });
-  res.end(JSON.stringify(body));
-}
+const REQUEST_ID = { "request-id": "req_fake" };
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
+function answerJson(res: ServerResponse, status: number, body: unknown): void {
+  sendJson(res, status, body, REQUEST_ID);
 }

@@ -10,8 +10,7 @@
  * when the script is empty. Every request is recorded, with whether the client hung up mid-answer.
  * `GET /v1/models` lists one model (for checking that untraced methods still work).
  */
-import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
+import { delay, sendJson, startFakeServer, startSse, words, type Body, type FakeServer } from "./fake-http.js";
 
 export interface FakeToolCall {
   id?: string;
@@ -46,97 +45,45 @@ export interface FakeReply {
   failMidStream?: string;
 }
 
-export interface RecordedRequest {
-  path: string;
-  headers: IncomingMessage["headers"];
-  body: Record<string, unknown>;
-  /** True when the client closed the connection before the answer was complete. */
-  aborted: boolean;
-}
-
-export interface FakeOpenAI {
-  /** `http://127.0.0.1:<port>` */
-  url: string;
+export interface FakeOpenAI extends FakeServer<FakeReply> {
   /** `${url}/v1`, what OpenAI clients take as `baseURL`. */
   baseURL: string;
-  requests: RecordedRequest[];
-  script(...replies: FakeReply[]): void;
-  reset(): void;
-  close(): Promise<void>;
 }
 
 export const DEFAULT_USAGE: FakeUsage = { prompt_tokens: 11, completion_tokens: 7 };
 
-type Body = Record<string, unknown>;
 type Send = (event: string | undefined, data: unknown) => Promise<boolean>;
 
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
-  const requests: RecordedRequest[] = [];
-  let queue: FakeReply[] = [];
   let nextId = 0;
   const id = (prefix: string) => `${prefix}_${++nextId}`;
 
-  const server = createServer((req, res) => {
-    void readJson(req).then(async (body) => {
-      const record: RecordedRequest = { path: req.url ?? "", headers: req.headers, body, aborted: false };
-      requests.push(record);
-      res.on("close", () => {
-        if (!res.writableFinished) record.aborted = true;
-      });
-      if (req.method === "GET" && req.url === "/v1/models") {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ object: "list", data: [{ id: "gpt-4o-mini", object: "model", created: 0, owned_by: "fake" }] }));
-        return;
-      }
-      const route = ROUTES[req.url ?? ""];
-      if (req.method !== "POST" || !route) {
-        res.writeHead(404, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: { message: `no route ${req.method} ${req.url}`, type: "invalid_request_error" } }));
-        return;
-      }
-      const reply = queue.shift() ?? { text: "ok" };
-      if (reply.error) {
-        res.writeHead(reply.error.status, { "content-type": "application/json" });
-        const type = reply.error.type ?? (reply.error.status >= 500 ? "server_error" : "invalid_request_error");
-        res.end(JSON.stringify({ error: { message: reply.error.message, type, param: null, code: null } }));
-        return;
-      }
-      const model = reply.model ?? String(body.model ?? "gpt-4o-mini");
-      if (body.stream !== true) {
-        res.writeHead(200, { "content-type": "application/json", "x-request-id": id("req") });
-        res.end(JSON.stringify(route.json(reply, model, id)));
-        return;
-      }
-      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-request-id": id("req") });
-      res.flushHeaders();
-      const send: Send = async (event, data) => {
-        if (reply.chunkDelayMs) await new Promise((r) => setTimeout(r, reply.chunkDelayMs));
-        if (res.destroyed) return false;
-        res.write(`${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`);
-        return true;
-      };
-      await route.stream(reply, model, id, body, send);
-      if (!res.destroyed) res.end();
-    });
+  const server = await startFakeServer<FakeReply>({ text: "ok" }, async ({ method, path, body }, res, nextReply) => {
+    if (method === "GET" && path === "/v1/models") return sendJson(res, 200, MODELS);
+    const route = ROUTES[path];
+    if (method !== "POST" || !route) {
+      return sendJson(res, 404, { error: { message: `no route ${method} ${path}`, type: "invalid_request_error" } });
+    }
+    const reply = nextReply();
+    if (reply.error) {
+      const type = reply.error.type ?? (reply.error.status >= 500 ? "server_error" : "invalid_request_error");
+      return sendJson(res, reply.error.status, { error: { message: reply.error.message, type, param: null, code: null } });
+    }
+    const model = reply.model ?? String(body.model ?? "gpt-4o-mini");
+    if (body.stream !== true) return sendJson(res, 200, route.json(reply, model, id), { "x-request-id": id("req") });
+    const sse = startSse(res, { "x-request-id": id("req") });
+    const send: Send = async (event, data) => {
+      if (reply.chunkDelayMs) await delay(reply.chunkDelayMs);
+      return sse.send(event, data);
+    };
+    await route.stream(reply, model, id, body, send);
+    sse.end();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    baseURL: `${url}/v1`,
-    requests,
-    script: (...replies) => void queue.push(...replies),
-    reset() {
-      queue = [];
-      requests.length = 0;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+
+  return { ...server, baseURL: `${server.url}/v1` };
 }
+
+const MODELS = { object: "list", data: [{ id: "gpt-4o-mini", object: "model", created: 0, owned_by: "fake" }] };
 
 interface Route {
   json(reply: FakeReply, model: string, id: (prefix: string) => string): Body;
@@ -154,7 +101,7 @@ function argumentsText(call: FakeToolCall): string {
 
 function textChunks(reply: FakeReply): string[] {
   if (reply.textChunks) return reply.textChunks;
-  return reply.text ? (reply.text.match(/\S+\s*/g) ?? [reply.text]) : [];
+  return reply.text ? words(reply.text) : [];
 }
 
 function chatUsage(usage: FakeUsage) {
@@ -305,18 +252,4 @@ async function responseStream(reply: FakeReply, model: string, id: (prefix: stri
     if (!(await event("response.output_item.done", { output_index: index, item }))) return;
   }
   await event("response.completed", { response: responseBody(reply, model, responseId, output, "completed") });
-}
-
-function readJson(req: IncomingMessage): Promise<Body> {
-  return new Promise((resolve) => {
-    const parts: Buffer[] = [];
-    req.on("data", (part: Buffer) => parts.push(part));
-    req.on("end", () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(parts).toString("utf8") || "{}") as Body);
-      } catch {
-        resolve({});
-      }
-    });
-  });
 }

@@ -1,0 +1,109 @@
+/**
+ * Watches a streamed answer of a Stainless-generated SDK (openai, @anthropic-ai/sdk) in place: the
+ * caller keeps the very Stream the SDK made (its class, `controller`, `tee()`, `toReadableStream()`),
+ * and each event reaches it as the SDK yields it, after a synchronous look.
+ */
+
+export type StreamEnd = { how: "completed" } | { how: "abandoned" } | { how: "failed"; error: unknown };
+
+export interface StreamObserver<E> {
+  event(event: E): void;
+  end(end: StreamEnd): void;
+}
+
+/**
+ * The SDK's Stream: an `iterator` factory that `[Symbol.asyncIterator]`, `tee()` and
+ * `toReadableStream()` all start from, and the controller that aborts the request.
+ */
+type ObservableStream<E> = AsyncIterable<E> & { controller?: AbortController; iterator?: () => AsyncIterator<E> };
+
+export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === "function";
+}
+
+/** Replaces a method on one object only, leaving it out of enumeration like a class method. */
+export function defineOwn(target: object, key: PropertyKey, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: false });
+}
+
+/**
+ * Calls `observer.end` exactly once: when the read completes or throws, when the reader stops
+ * early (break, `return()`), or when the stream's controller is aborted while nobody is waiting
+ * on it (an abort during a pending read shows up in that read instead). Observer failures are
+ * swallowed: tracing never breaks the host.
+ */
+export function observeStream<E>(stream: ObservableStream<E>, observer: StreamObserver<E>): void {
+  const signal = stream.controller?.signal;
+  let ended = false;
+  let pending = 0;
+  let iterated = false;
+
+  const end = (result: StreamEnd): void => {
+    if (ended) return;
+    ended = true;
+    signal?.removeEventListener("abort", onAbort);
+    try {
+      observer.end(result);
+    } catch {
+      // Tracing never breaks the host.
+    }
+  };
+  const onAbort = (): void => {
+    if (pending === 0) end({ how: "abandoned" });
+  };
+  if (signal?.aborted) return end({ how: "abandoned" });
+  signal?.addEventListener("abort", onAbort, { once: true });
+
+  const tap = (source: AsyncIterator<E>): AsyncIterableIterator<E> => {
+    // The SDK refuses a second read itself; only the first one is watched.
+    if (iterated) return source as AsyncIterableIterator<E>;
+    iterated = true;
+    const iterator: AsyncIterableIterator<E> = {
+      next(...args: [] | [unknown]) {
+        pending++;
+        return source.next(...args).then(
+          (result) => {
+            pending--;
+            if (result.done) end(signal?.aborted ? { how: "abandoned" } : { how: "completed" });
+            else if (!ended) {
+              try {
+                observer.event(result.value);
+              } catch {
+                // Tracing never breaks the host.
+              }
+            }
+            return result;
+          },
+          (error: unknown) => {
+            pending--;
+            end({ how: "failed", error });
+            throw error;
+          },
+        );
+      },
+      return(value?: unknown) {
+        end({ how: "abandoned" });
+        return source.return ? source.return(value) : Promise.resolve({ done: true as const, value: value as never });
+      },
+      throw(error?: unknown) {
+        end({ how: "abandoned" });
+        return source.throw ? source.throw(error) : Promise.reject(error);
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  };
+
+  // `tee()` in openai calls the `iterator` factory directly, so that is where the tap goes when there is one.
+  const factory = stream.iterator;
+  if (typeof factory === "function") {
+    stream.iterator = () => tap(factory.call(stream));
+  } else {
+    const iterate = stream[Symbol.asyncIterator];
+    defineOwn(stream, Symbol.asyncIterator, function (this: ObservableStream<E>) {
+      return tap(iterate.call(this));
+    });
+  }
+}
