@@ -3,8 +3,10 @@
  * `npm run bench`: builds the SDK from src/, runs the speed and heap benchmarks in fresh Node
  * processes (with --expose-gc), prints a summary and writes BENCHMARKS.md and bench/results.json.
  *
- *   node bench/run.mjs                      speed + heap, writes BENCHMARKS.md and bench/results.json
+ *   node bench/run.mjs                      speed + heap, wrappers, browser (Chromium), bundle size;
+ *                                           writes BENCHMARKS.md and bench/results.json
  *   node bench/run.mjs --no-write           same, prints only
+ *   node bench/run.mjs --core-only          speed + heap only
  *   node bench/run.mjs --profile [variant] [seconds]
  *                                           CPU profile of one variant (default pandaprobe), printed
  *
@@ -221,6 +223,20 @@ lines.push("- Every stub answers at once: no variant pays for real I/O. pandapro
 lines.push("- No variant is given a faster configuration than its defaults, apart from the network stubs.");
 lines.push("- This machine's speed drifts by up to ~2x over seconds (shared VM); compare ratios taken in the same round rather than absolute times across runs.");
 lines.push("");
+// The other measures the issues ask for: wrappers against the unwrapped client, the browser
+// runtime in Chromium, and what the SDK adds to a browser bundle.
+if (!args.includes("--core-only")) {
+  const { runWrapperBench } = await import("./wrappers.mjs");
+  const { runBrowserBench } = await import("./browser.mjs");
+  const { measureSizes, sizeReport } = await import("./size.mjs");
+  log("wrappers: added latency to first chunk and per call (node bench/wrappers.mjs)");
+  lines.push(await runWrapperBench(), "");
+  log("browser: main-thread cost and drain rate in Chromium (node bench/browser.mjs)");
+  lines.push(await runBrowserBench(), "");
+  log("bundle size (node bench/size.mjs)");
+  lines.push(sizeReport(await measureSizes()), "");
+}
+
 const report = lines.join("\n");
 if (!args.includes("--no-write")) {
   const raw = { date: started.toISOString(), node: process.version, cpu: cpu[0]?.model, cores: cpu.length, speed, heap };
