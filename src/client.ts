@@ -1,4 +1,5 @@
-import { resolveConfig, type Env, type PandaProbeOptions, type ResolvedConfig } from "./config/options.js";
+import type { Env } from "./config/env.js";
+import { configError, resolveConfig, type PandaProbeOptions, type ResolvedConfig } from "./config/options.js";
 import { contextManager } from "./context/context.js";
 import { PandaProbeError } from "./errors.js";
 import type { Exporter } from "./export/types.js";
@@ -11,8 +12,8 @@ import { runInTrace } from "./model/run-in.js";
 import { toJsonSafe } from "./model/serialize.js";
 import type { Span } from "./model/span.js";
 import { normalizePrebuilt, type PrebuiltTrace } from "./model/prebuilt.js";
-import { Trace, TRACE_OPTION_KEYS, type TraceOptions } from "./model/trace.js";
-import type { JsonObject, TraceData, TraceScoreData } from "./model/wire.js";
+import { Trace, TRACE_OPTION_KEYS, type TraceHeader, type TraceOptions } from "./model/trace.js";
+import type { JsonObject, SpanData, TraceScoreData } from "./model/wire.js";
 import { currentPlatform } from "./platform/platform.js";
 import { dispatchError, type ErrorHandler } from "./report.js";
 import { traceFunction, spanFunction, type SpanFnOptions, type TraceFnOptions } from "./tracing/decorators.js";
@@ -32,50 +33,57 @@ function scoreDataType(value: number | boolean | string): ScoreDataType {
   return NUMERIC.test(value) ? ScoreDataType.NUMERIC : ScoreDataType.CATEGORICAL;
 }
 
-/** Clients with something to send when Node's event loop drains. */
-const live = new Set<Client>();
-let exitHookInstalled = false;
-
-function flushOnExit(client: Client): void {
-  live.add(client);
-  if (exitHookInstalled) return;
-  const proc = (globalThis as { process?: { on?: (event: string, fn: () => void) => void } }).process;
-  if (typeof proc?.on !== "function") return;
-  exitHookInstalled = true;
-  // beforeExit fires again after the flush's work is done; an empty flush schedules nothing.
-  proc.on("beforeExit", () => {
-    for (const c of live) void c.flush();
-  });
-}
-
 /**
  * One configured connection to PandaProbe: its own exporter, queue and error handlers. The
  * module functions (`startTrace`, `trace`, ...) use the global one that `init()` sets.
  */
 export class Client {
-  readonly config: ResolvedConfig;
-  private readonly exporter: Exporter | undefined;
-  private readonly recorder: Recorder | undefined;
-  private readonly handlers = new Set<ErrorHandler>();
-  private readonly printed = new Set<string>();
-  private readonly warned = new Set<string>();
-  private stopping: Promise<void> | undefined;
+  // Declared and assigned in the constructor: bundles for ES2020 turn each class field
+  // initializer into a helper call. The client's plumbing lives in the recorder's closure.
+  declare readonly config: ResolvedConfig;
+  declare private readonly exporter: Exporter | undefined;
+  declare private readonly recorder: Recorder | undefined;
+  declare private readonly handlers: Set<ErrorHandler>;
+  declare private readonly stopFlushOnExit: (() => void) | undefined;
+  declare private stopping: Promise<void> | undefined;
 
   constructor(options?: PandaProbeOptions, env: Env | undefined = currentPlatform().env()) {
-    this.config = resolveConfig(options, env);
-    if (!this.config.enabled) return;
     const platform = currentPlatform();
+    const config = (this.config = resolveConfig(options, env && platform.readEnv?.(env)));
+    const handlers = (this.handlers = new Set());
+    if (!config.enabled) return;
     // A custom exporter decides itself where traces go; the built-in ones need credentials.
-    const refused = this.config.exporter ? undefined : platform.refuse(this.config);
-    if (refused) throw new PandaProbeError("config", `PandaProbe: ${refused}`);
-    this.exporter =
-      this.config.exporter ??
-      platform.createExporter(this.config, {
-        report: (error) => this.report(error),
-        log: this.config.debug ? (message) => this.debug(message) : undefined,
-      });
-    this.recorder = this.createRecorder();
-    flushOnExit(this);
+    const refused = config.exporter ? undefined : platform.refuse(config);
+    if (refused) throw configError(refused);
+    const { debug, maxPayloadSize } = config;
+    const printed = new Set<string>();
+    const warned = new Set<string>();
+    const report = (error: PandaProbeError) => dispatchError(error, handlers, printed, debug);
+    const log = debug ? (message: string) => console.debug(`[pandaprobe] ${message}`) : undefined;
+    const exporter = (this.exporter = config.exporter ?? platform.createExporter(config, { report, log }));
+    const environment = clampShort(config.environment);
+    const release = clampShort(config.release);
+    /** Tracing never throws into the host: an internal failure is reported instead. */
+    const enqueue = (data: () => [TraceHeader, SpanData[]]) => {
+      try {
+        const [header, spans] = data();
+        const bodies = traceBodies(header, spans, maxPayloadSize);
+        log?.(`trace ${header.trace_id} queued (${spans.length} spans, ${bodies.length} request(s))`);
+        for (const body of bodies) exporter.enqueue({ path: "/traces", body });
+      } catch (error) {
+        report(new PandaProbeError("internal", `PandaProbe: could not record a trace: ${String(error)}`, { cause: error }));
+      }
+    };
+    this.recorder = {
+      recordTrace: (trace, spans) => enqueue(() => [trace.header(environment, release), spans.map((span) => span.toData())]),
+      recordData: (header, spans) => enqueue(() => [header, spans]),
+      warnOnce(key, message) {
+        if (warned.has(key)) return;
+        warned.add(key);
+        console.warn(`[pandaprobe] ${message}`);
+      },
+    };
+    this.stopFlushOnExit = platform.flushOnExit?.(() => this.flush());
   }
 
   get enabled(): boolean {
@@ -85,53 +93,6 @@ export class Client {
   /** @internal Where traces of this client go; undefined when disabled. */
   tracesRecorder(): Recorder | undefined {
     return this.recorder;
-  }
-
-  private createRecorder(): Recorder {
-    const { environment, release } = this.config;
-    return {
-      environment: clampShort(environment),
-      release: clampShort(release),
-      recordTrace: (trace) => this.guard(() => {
-        this.sendTrace(trace, trace.spans.map((span) => span.toData()));
-      }),
-      recordLateSpan: (trace, span) => this.guard(() => this.sendTrace(trace, [span.toData()])),
-      warnOnce: (key, message) => this.warnOnce(key, message),
-    };
-  }
-
-  private sendTrace(trace: Trace, spans: ReturnType<Span["toData"]>[]): void {
-    const { environment, release } = this.recorder!;
-    this.enqueueTrace(trace.header(environment, release), spans);
-  }
-
-  private enqueueTrace(header: ReturnType<Trace["header"]>, spans: TraceData["spans"]): void {
-    const bodies = traceBodies(header, spans, this.config.maxPayloadSize);
-    if (this.config.debug) this.debug(`trace ${header.trace_id} queued (${spans.length} spans, ${bodies.length} request(s))`);
-    for (const body of bodies) this.exporter!.enqueue({ path: "/traces", body });
-  }
-
-  /** Tracing never throws into the host: an internal failure is reported instead. */
-  private guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      this.report(new PandaProbeError("internal", `PandaProbe: could not record a trace: ${String(error)}`, { cause: error }));
-    }
-  }
-
-  private report(error: PandaProbeError): void {
-    dispatchError(error, this.handlers, this.printed, this.config.debug);
-  }
-
-  private debug(message: string): void {
-    if (this.config.debug) console.debug(`[pandaprobe] ${message}`);
-  }
-
-  private warnOnce(key: string, message: string): void {
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
-    console.warn(`[pandaprobe] ${message}`);
   }
 
   /** Registers a handler for this client's background errors; returns a function that removes it. */
@@ -194,7 +155,7 @@ export class Client {
     if (trace === null || typeof trace !== "object") throw new TypeError("PandaProbe: logTrace takes a trace object.");
     const ids = resolveIds({ sessionId: trace.session_id, userId: trace.user_id });
     const { header, spans } = normalizePrebuilt(trace, ids, this.config);
-    if (this.recorder) this.guard(() => this.enqueueTrace(header, spans));
+    this.recorder?.recordData(header, spans);
   }
 
   /** Resolves when everything queued before the call is delivered or given up. */
@@ -204,7 +165,7 @@ export class Client {
 
   /** Flushes, then stops. Idempotent. */
   shutdown(): Promise<void> {
-    live.delete(this);
+    this.stopFlushOnExit?.();
     return (this.stopping ??= this.exporter ? this.exporter.shutdown() : Promise.resolve());
   }
 }

@@ -10,14 +10,15 @@ export type PandaProbeErrorCode =
 
 /** Every error the SDK reports through `onError` or throws at an API boundary. */
 export class PandaProbeError extends Error {
-  override readonly name = "PandaProbeError";
-  readonly code: PandaProbeErrorCode;
+  // Assigned in the constructor, not as field initializers: bundles for ES2020 turn each of those
+  // into a helper call, in every page that loads the SDK. `status` is always an own property.
+  declare readonly name: "PandaProbeError";
+  declare readonly code: PandaProbeErrorCode;
   /** HTTP status of the response that caused the error, when there was one. */
-  readonly status?: number;
+  declare readonly status?: number;
 
   constructor(code: PandaProbeErrorCode, message: string, options?: { status?: number; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    if (options?.status !== undefined) this.status = options.status;
+    Object.assign(this, { name: "PandaProbeError", code, status: options?.status });
   }
 }

@@ -56,31 +56,27 @@ export interface ResolvedConfig {
 
 export const DEFAULT_ENDPOINT = "https://api.pandaprobe.com";
 
-type Kind = "string" | "boolean" | "positiveInt" | "nonNegativeInt" | "positiveNumber" | "function" | "exporter";
-interface Spec {
-  kind: Kind;
-  env?: string;
-}
+export type Kind = "string" | "boolean" | "positiveInt" | "nonNegativeInt" | "positiveNumber" | "function" | "exporter";
 
-/** The single source of truth for option names, their types and their environment variables. */
-const SPECS: Record<keyof PandaProbeOptions, Spec> = {
-  apiKey: { kind: "string", env: "API_KEY" },
-  projectName: { kind: "string", env: "PROJECT_NAME" },
-  endpoint: { kind: "string", env: "ENDPOINT" },
-  environment: { kind: "string", env: "ENVIRONMENT" },
-  release: { kind: "string", env: "RELEASE" },
-  enabled: { kind: "boolean", env: "ENABLED" },
-  batchSize: { kind: "positiveInt", env: "BATCH_SIZE" },
-  flushInterval: { kind: "positiveNumber", env: "FLUSH_INTERVAL" },
-  maxQueueSize: { kind: "positiveInt", env: "MAX_QUEUE_SIZE" },
-  debug: { kind: "boolean", env: "DEBUG" },
-  maxRetries: { kind: "nonNegativeInt", env: "MAX_RETRIES" },
-  timeout: { kind: "positiveNumber", env: "TIMEOUT" },
-  maxConcurrentRequests: { kind: "positiveInt", env: "MAX_CONCURRENT_REQUESTS" },
-  maxPayloadSize: { kind: "positiveInt", env: "MAX_PAYLOAD_SIZE" },
-  fetch: { kind: "function" },
-  exporter: { kind: "exporter" },
-  dangerouslyAllowBrowser: { kind: "boolean" },
+/** The single source of truth for option names and their types (their variables: `config/env.ts`). */
+const KINDS: Record<keyof PandaProbeOptions, Kind> = {
+  apiKey: "string",
+  projectName: "string",
+  endpoint: "string",
+  environment: "string",
+  release: "string",
+  enabled: "boolean",
+  batchSize: "positiveInt",
+  flushInterval: "positiveNumber",
+  maxQueueSize: "positiveInt",
+  debug: "boolean",
+  maxRetries: "nonNegativeInt",
+  timeout: "positiveNumber",
+  maxConcurrentRequests: "positiveInt",
+  maxPayloadSize: "positiveInt",
+  fetch: "function",
+  exporter: "exporter",
+  dangerouslyAllowBrowser: "boolean",
 };
 
 const DEFAULTS = {
@@ -97,9 +93,26 @@ const DEFAULTS = {
   dangerouslyAllowBrowser: false,
 };
 
-const KNOWN = Object.keys(SPECS) as (keyof PandaProbeOptions)[];
+const KNOWN = Object.keys(KINDS) as (keyof PandaProbeOptions)[];
 
-function configError(message: string): PandaProbeError {
+const isType = (type: string) => (value: unknown) => typeof value === type;
+const isNumber = (value: unknown): value is number => typeof value === "number";
+
+/** Per kind: the check, and what the error says a value must be. */
+const CHECKS: Record<Kind, [(value: unknown) => boolean, string]> = {
+  string: [isType("string"), "a string"],
+  boolean: [isType("boolean"), "a boolean"],
+  function: [isType("function"), "a function"],
+  exporter: [
+    (e) => ["enqueue", "flush", "shutdown"].every((m) => typeof (e as Record<string, unknown> | null)?.[m] === "function"),
+    "an object with enqueue, flush and shutdown methods",
+  ],
+  positiveInt: [(v) => isNumber(v) && Number.isInteger(v) && v >= 1, "a positive integer"],
+  nonNegativeInt: [(v) => isNumber(v) && Number.isInteger(v) && v >= 0, "an integer >= 0"],
+  positiveNumber: [(v) => isNumber(v) && Number.isFinite(v) && v > 0, "a positive number"],
+};
+
+export function configError(message: string): PandaProbeError {
   return new PandaProbeError("config", `PandaProbe: ${message}`);
 }
 
@@ -123,7 +136,7 @@ function suggest(key: string): string {
   let best: string | undefined;
   let bestScore = 3;
   for (const known of KNOWN) {
-    const score = known.toLowerCase() === lower ? 0 : distance(lower, known.toLowerCase());
+    const score = distance(lower, known.toLowerCase());
     if (score < bestScore) {
       best = known;
       bestScore = score;
@@ -139,85 +152,35 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-function checkValue(key: string, spec: Spec, value: unknown, source: string): unknown {
-  const bad = (expected: string) =>
-    configError(`${source} must be ${expected}, got ${describe(value)}.`);
-  switch (spec.kind) {
-    case "string":
-      if (typeof value !== "string") throw bad("a string");
-      return value;
-    case "boolean":
-      if (typeof value !== "boolean") throw bad("a boolean");
-      return value;
-    case "function":
-      if (typeof value !== "function") throw bad("a function");
-      return value;
-    case "exporter": {
-      const e = value as Partial<Exporter> | null;
-      if (typeof e?.enqueue !== "function" || typeof e.flush !== "function" || typeof e.shutdown !== "function") {
-        throw bad("an object with enqueue, flush and shutdown methods");
-      }
-      return value;
-    }
-    case "positiveInt":
-      if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw bad("a positive integer");
-      return value;
-    case "nonNegativeInt":
-      if (typeof value !== "number" || !Number.isInteger(value) || value < 0) throw bad("an integer >= 0");
-      return value;
-    case "positiveNumber":
-      if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) throw bad("a positive number");
-      return value;
-  }
-  throw configError(`unknown kind for ${key}`);
-}
-
-function parseEnv(spec: Spec, raw: string, name: string): unknown {
-  switch (spec.kind) {
-    case "boolean": {
-      const v = raw.trim().toLowerCase();
-      if (v === "true" || v === "1" || v === "yes") return true;
-      if (v === "false" || v === "0" || v === "no" || v === "") return false;
-      throw configError(`${name} must be true/1/yes or false/0/no, got ${JSON.stringify(raw)}.`);
-    }
-    case "string":
-      return raw;
-    default: {
-      const n = Number(raw);
-      if (raw.trim() === "" || Number.isNaN(n)) {
-        throw configError(`${name} must be a number, got ${JSON.stringify(raw)}.`);
-      }
-      return n;
-    }
-  }
-}
-
-export type Env = Record<string, string | undefined>;
+/**
+ * Reads one option from `PANDAPROBE_*` variables: the parsed value and the variable's name, or
+ * undefined when it is unset. Only where a runtime has an environment (`config/env.ts`), so
+ * browser bundles leave the parsing out.
+ */
+export type EnvReader = (key: keyof PandaProbeOptions, kind: Kind) => [value: unknown, source: string] | undefined;
 
 /**
  * Options over environment over defaults. Throws a `config` error naming the option or
  * variable at fault: a typo, a wrong type, an unparsable value.
  */
-export function resolveConfig(options: PandaProbeOptions | undefined, env: Env | undefined): ResolvedConfig {
+export function resolveConfig(options: PandaProbeOptions | undefined, env: EnvReader | undefined): ResolvedConfig {
   if (options !== undefined && (options === null || typeof options !== "object")) {
     throw configError(`options must be an object, got ${describe(options)}.`);
   }
   const given = (options ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(given)) {
-    if (!(key in SPECS)) throw configError(`unknown option "${key}".${suggest(key)}`);
+    if (!(key in KINDS)) throw configError(`unknown option "${key}".${suggest(key)}`);
   }
   const out: Record<string, unknown> = { ...DEFAULTS };
   for (const key of KNOWN) {
-    const spec = SPECS[key];
-    const value = given[key];
-    if (value !== undefined) {
-      out[key] = checkValue(key, spec, value, `option "${key}"`);
-      continue;
-    }
-    const envName = spec.env && `PANDAPROBE_${spec.env}`;
-    const raw = envName ? env?.[envName] : undefined;
-    if (envName && raw !== undefined) {
-      out[key] = checkValue(key, spec, parseEnv(spec, raw, envName), envName);
+    const kind = KINDS[key];
+    // A variable is read (and parsed) only when no option overrides it.
+    const found = given[key] !== undefined ? [given[key], `option "${key}"`] : env?.(key, kind);
+    if (found) {
+      const [value, source] = found;
+      const [check, expected] = CHECKS[kind];
+      if (!check(value)) throw configError(`${source} must be ${expected}, got ${describe(value)}.`);
+      out[key] = value;
     }
   }
   checkEndpoint(out.endpoint as string);
@@ -236,24 +199,4 @@ function checkEndpoint(endpoint: string): void {
   if (protocol !== "http:" && protocol !== "https:") {
     throw configError(`endpoint must be an http(s) URL such as ${DEFAULT_ENDPOINT}, got ${JSON.stringify(endpoint)}.`);
   }
-}
-
-/** The process environment where there is one (Node, Bun, Deno with permissions); else undefined. */
-export function processEnv(): Env | undefined {
-  try {
-    const proc = (globalThis as { process?: { env?: Env } }).process;
-    return proc?.env;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Why a config cannot send, or undefined when it can. */
-export function missingCredentials(config: ResolvedConfig): string | undefined {
-  const missing = [
-    config.apiKey ? undefined : "apiKey (PANDAPROBE_API_KEY)",
-    config.projectName ? undefined : "projectName (PANDAPROBE_PROJECT_NAME)",
-  ].filter(Boolean);
-  if (missing.length === 0) return undefined;
-  return `tracing is enabled but ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} missing.`;
 }

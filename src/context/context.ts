@@ -49,10 +49,11 @@ export function contextManager(): ContextManager {
 
 /** Imperative ids of a browser tab: one user, one conversation at a time, whatever the scope. */
 export abstract class TabDefaults {
-  private tab: Defaults = NO_DEFAULTS;
+  // Declared, not initialized: bundles for ES2020 turn a class field into a helper call; unset reads as NO_DEFAULTS.
+  declare private tab: Defaults | undefined;
 
   defaults(): Defaults {
-    return this.tab;
+    return this.tab ?? NO_DEFAULTS;
   }
 
   setDefaults(defaults: Defaults): void {
@@ -65,10 +66,11 @@ export abstract class TabDefaults {
  * await. Used where no async context exists (plain browsers); spans carry their parents explicitly.
  */
 export class StackContextManager extends TabDefaults implements ContextManager {
-  private current: Context = ROOT_CONTEXT;
+  // Declared, not initialized (see TabDefaults); unset reads as ROOT_CONTEXT.
+  declare private current: Context | undefined;
 
   active(): Context {
-    return this.current;
+    return this.current ?? ROOT_CONTEXT;
   }
 
   with<T>(ctx: Context, fn: () => T): T {

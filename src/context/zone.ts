@@ -16,8 +16,12 @@ const KEY = "pandaprobe.context";
  * promise chains, event listeners and, for code compiled to ES2016 or lower, awaits.
  */
 export class ZoneContextManager extends TabDefaults implements ContextManager {
-  constructor(private readonly zone: ZoneStatic) {
+  // Assigned, not a parameter property: bundles for ES2020 turn those into a helper call.
+  declare private readonly zone: ZoneStatic;
+
+  constructor(zone: ZoneStatic) {
     super();
+    this.zone = zone;
   }
 
   active(): Context {

@@ -1,8 +1,8 @@
-import { PandaProbeError } from "../errors.js";
+import { PandaProbeError, type PandaProbeErrorCode } from "../errors.js";
 import type { SendResult } from "./http-sender.js";
 import { backgroundTimer, backoffDelay } from "./retry.js";
 import { jsonByteLength } from "../model/serialize.js";
-import type { QueuedRecord, QueueStore } from "./store.js";
+import type { QueueStore } from "./store.js";
 import type { Envelope, Exporter } from "./types.js";
 
 export interface BrowserExporterOptions {
@@ -25,251 +25,237 @@ export interface BrowserExporterOptions {
 }
 
 const REOPEN_AFTER_MS = 30_000;
+const ALL = Number.MAX_SAFE_INTEGER;
 
-interface Lifecycle {
-  addEventListener(type: string, fn: () => void): void;
-  removeEventListener(type: string, fn: () => void): void;
-}
+type Listen = (type: string, fn: () => void) => void;
+type Lifecycle = Partial<Record<"addEventListener" | "removeEventListener", Listen>>;
+
 
 /**
  * Every finished trace is written to IndexedDB before it is sent and deleted only after a 2xx, so
  * offline spells, reloads and closed tabs lose nothing. Tabs share the queue: one sends at a time
  * (Web Locks), the others wake it (BroadcastChannel); a record sent twice is harmless (upsert).
+ *
+ * A closure rather than a class: its state is local variables, which minify, where a class's
+ * field names would ship whole in every page that loads the SDK.
  */
-export class BrowserExporter implements Exporter {
-  private store: Promise<QueueStore>;
-  private inMemory = false;
-  private lastOpenAttempt = Date.now();
+export function createBrowserExporter(options: BrowserExporterOptions): Exporter {
+  const { memoryStore, name, batchSize, send, log } = options;
+  const fail = (code: PandaProbeErrorCode, message: string, cause?: unknown) =>
+    options.report(new PandaProbeError(code, `PandaProbe: ${message}`, { cause }));
+  let store: Promise<QueueStore>;
+  let inMemory = false;
+  let lastOpenAttempt = 0;
   /** Enqueued and not yet written: what a page being closed sends with keepalive. */
-  private pending: Envelope[] = [];
+  let pending: Envelope[] = [];
   /** Handed to IndexedDB, not yet committed: a page closed now would lose them with the transaction. */
-  private readonly writing = new Set<Envelope>();
+  const writing = new Set<Envelope>();
   /** Bodies already sent with keepalive during this departure. */
-  private readonly sentOnLeave = new Set<string>();
-  private leaving = false;
-  private budget = 0;
-  private writes: Promise<void> = Promise.resolve();
-  private draining: Promise<void> | undefined;
-  private drainAgain = false;
-  private failures = 0;
-  private retryAt = 0;
+  const sentOnLeave = new Set<string>();
+  let leaving = false;
+  let budget = 0;
+  let writes = Promise.resolve();
+  let draining: Promise<void> | undefined;
+  let drainAgain = false;
+  let failures = 0;
+  let retryAt = 0;
   /** The current wait is the backend's Retry-After, which coming back online does not cut short. */
-  private serverAskedToWait = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private readonly channel: BroadcastChannel | undefined;
-  private closed = false;
-  private stopping: Promise<void> | undefined;
-  private readonly wake = () => void this.drain();
-  private readonly onOnline = () => {
-    // The backoff offline failures built up is moot once the network is back.
-    if (!this.serverAskedToWait) this.retryAt = this.failures = 0;
-    void this.drain();
-  };
-  private readonly leave = () => this.sendBeforeLeaving();
-  private readonly onVisibility = () => {
-    if (globalThis.document?.visibilityState === "hidden") return this.sendBeforeLeaving();
-    this.leaving = false;
-    this.sentOnLeave.clear();
+  let serverAskedToWait = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+  let stopping: Promise<void> | undefined;
+
+  const open = (): Promise<QueueStore> => {
+    lastOpenAttempt = Date.now();
+    return options.openStore(() => fallBack(new Error("the browser closed the IndexedDB connection"))).then((opened) => {
+      inMemory = false;
+      return opened;
+    }, fallBack);
   };
 
-  constructor(private readonly options: BrowserExporterOptions) {
-    this.store = this.open();
-    this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(options.name) : undefined;
-    this.channel?.addEventListener("message", this.wake);
-    const win = globalThis as unknown as Partial<Lifecycle>;
-    win.addEventListener?.("online", this.onOnline);
-    win.addEventListener?.("pagehide", this.leave);
-    (globalThis.document as Partial<Lifecycle> | undefined)?.addEventListener?.("visibilitychange", this.onVisibility);
-    // What an earlier page load left behind goes out first.
-    void this.drain();
-  }
-
-  private open(): Promise<QueueStore> {
-    this.lastOpenAttempt = Date.now();
-    return this.options.openStore(() => this.fallBack(new Error("the browser closed the IndexedDB connection"))).then(
-      (store) => {
-        this.inMemory = false;
-        return store;
-      },
-      (error: unknown) => this.fallBack(error),
-    );
-  }
-
-  private fallBack(error: unknown): QueueStore {
-    if (!this.inMemory) {
-      this.inMemory = true;
-      this.options.report(
-        new PandaProbeError("storage", `PandaProbe: IndexedDB unavailable (${String(error)}); queueing traces in memory`, {
-          cause: error,
-        }),
-      );
+  const fallBack = (error: unknown): QueueStore => {
+    if (!inMemory) {
+      inMemory = true;
+      fail("storage", `IndexedDB unavailable (${String(error)}); queueing traces in memory`, error);
     }
-    this.store = Promise.resolve(this.options.memoryStore);
-    return this.options.memoryStore;
-  }
+    store = Promise.resolve(memoryStore);
+    return memoryStore;
+  };
 
   /** Back to IndexedDB when it works again, carrying over what waited in memory. */
-  private async reopenIfDue(): Promise<void> {
-    if (!this.inMemory || Date.now() - this.lastOpenAttempt < REOPEN_AFTER_MS) return;
-    const store = await this.open();
-    if (store === this.options.memoryStore) return;
-    this.store = Promise.resolve(store);
+  const reopenIfDue = async (): Promise<void> => {
+    if (!inMemory || Date.now() - lastOpenAttempt < REOPEN_AFTER_MS) return;
+    const opened = await open();
+    if (opened === memoryStore) return;
+    store = Promise.resolve(opened);
     // Behind the writes already headed for memory, so none of them is left behind there.
-    await (this.writes = this.writes.then(async () => {
-      const waiting = await this.options.memoryStore.oldest(Number.MAX_SAFE_INTEGER);
+    await (writes = writes.then(async () => {
+      const waiting = await memoryStore.oldest(ALL);
       try {
-        await store.add(waiting);
+        await opened.add(waiting);
       } catch (error) {
         // Still in memory, nothing lost; and the write chain must never reject.
-        this.fallBack(error);
+        fallBack(error);
         return;
       }
-      await this.options.memoryStore.remove(waiting.map((r) => r.id));
+      await memoryStore.remove(waiting.map((r) => r.id));
     }));
-  }
+  };
 
-  enqueue(envelope: Envelope): void {
-    if (this.closed) return;
-    this.pending.push(envelope);
-    // Ended while the page goes away (an app's own pagehide handler): IndexedDB may not commit in time.
-    if (this.leaving) this.sendKeepalive([envelope]);
-    // Writes are batched per task: ending many traces at once costs one transaction.
-    if (this.pending.length === 1) queueMicrotask(() => this.persist());
-  }
-
-  private persist(): Promise<void> {
-    const batch = this.pending;
-    if (batch.length === 0) return this.writes;
-    this.pending = [];
-    for (const envelope of batch) this.writing.add(envelope);
-    this.writes = this.writes.then(async () => {
+  const persist = (): Promise<void> => {
+    const batch = pending;
+    if (batch.length === 0) return writes;
+    pending = [];
+    for (const envelope of batch) writing.add(envelope);
+    return (writes = writes.then(async () => {
       // Sized here, off the interaction path that ended the trace.
-      const records: QueuedRecord[] = batch.map(({ path, body }) => ({ path, body, bytes: jsonByteLength(body) }));
+      const records = batch.map(({ path, body }) => ({ path, body, bytes: jsonByteLength(body) }));
       let evicted: number;
       try {
-        evicted = await (await this.store).add(records);
+        evicted = await (await store).add(records);
       } catch (error) {
-        evicted = await this.fallBack(error).add(records);
+        evicted = await fallBack(error).add(records);
       }
-      for (const envelope of batch) this.writing.delete(envelope);
-      if (evicted > 0) {
-        this.options.report(
-          new PandaProbeError("queue_overflow", `PandaProbe: trace queue full; evicted the ${evicted} oldest`),
-        );
+      for (const envelope of batch) writing.delete(envelope);
+      if (evicted > 0) fail("queue_overflow", `trace queue full; evicted the ${evicted} oldest`);
+      channel?.postMessage("queued");
+      if (timer === undefined && !closed) {
+        timer = backgroundTimer(() => {
+          timer = undefined;
+          void drain();
+        }, options.flushIntervalMs);
       }
-      this.channel?.postMessage("queued");
-      this.arm();
-      if (batch.length >= this.options.batchSize) void this.drain();
-    });
-    return this.writes;
-  }
-
-  private arm(): void {
-    if (this.timer !== undefined || this.closed) return;
-    this.timer = backgroundTimer(() => {
-      this.timer = undefined;
-      void this.drain();
-    }, this.options.flushIntervalMs);
-  }
+      if (batch.length >= batchSize) void drain();
+    }));
+  };
 
   /** Sends until the queue is empty or the backend asks to wait; one sender per site at a time. */
-  private drain(force = false): Promise<void> {
-    if (!force && Date.now() < this.retryAt) return this.draining ?? Promise.resolve();
-    if (this.draining) {
-      this.drainAgain = true;
-      return this.draining;
+  const drain = (force = false): Promise<void> => {
+    if (!force && Date.now() < retryAt) return draining ?? Promise.resolve();
+    if (draining) {
+      drainAgain = true;
+      return draining;
     }
-    this.draining = (async () => {
+    return (draining = (async () => {
       try {
         do {
-          this.drainAgain = false;
-          await this.reopenIfDue();
-          await withLock(this.options.name, force, () => this.sendAll());
-        } while (this.drainAgain && Date.now() >= this.retryAt);
+          drainAgain = false;
+          await reopenIfDue();
+          await withLock(name, force, sendAll);
+        } while (drainAgain && Date.now() >= retryAt);
       } catch (error) {
-        this.options.report(new PandaProbeError("internal", `PandaProbe: sending queued traces failed: ${String(error)}`));
+        fail("internal", `sending queued traces failed: ${String(error)}`);
       } finally {
-        this.draining = undefined;
+        draining = undefined;
       }
-    })();
-    return this.draining;
-  }
+    })());
+  };
 
-  private async sendAll(): Promise<void> {
-    const store = await this.store;
+  const sendAll = async (): Promise<void> => {
+    const queue = await store;
     for (;;) {
-      const batch = await store.oldest(this.options.batchSize);
+      const batch = await queue.oldest(batchSize);
       if (batch.length === 0) return;
-      const results = await mapLimited(batch, this.options.maxConcurrency, (r) => this.options.send(r, false));
+      const results = await mapLimited(batch, options.maxConcurrency, (r) => send(r, false));
       const done: number[] = [];
       let wait: number | undefined;
       results.forEach((result, i) => {
         if (result.ok) return done.push(batch[i]!.id);
         if (!result.retryable) {
-          this.options.report(result.error);
+          options.report(result.error);
           return done.push(batch[i]!.id);
         }
         wait = Math.max(wait ?? 0, result.retryAfterMs ?? 0);
       });
-      await store.remove(done);
+      await queue.remove(done);
       if (wait !== undefined) {
         // Kept, not counted against retries: offline spells and outages end, the queue is bounded.
-        const delay = Math.max(wait, backoffDelay(this.failures++, this.options.retryBaseMs ?? 500, this.options.retryMaxMs ?? 30_000));
-        this.options.log?.(`send failed; retrying in ${delay} ms`);
-        this.retryAt = Date.now() + delay;
-        this.serverAskedToWait = wait > 0;
+        const delay = Math.max(wait, backoffDelay(failures++, options.retryBaseMs ?? 500, options.retryMaxMs ?? 30_000));
+        log?.(`send failed; retrying in ${delay} ms`);
+        retryAt = Date.now() + delay;
+        serverAskedToWait = wait > 0;
         // This timer is the retry: it may fire before Date.now() reaches retryAt (coarse clocks, early timers).
         backgroundTimer(() => {
-          this.retryAt = 0;
-          void this.drain();
+          retryAt = 0;
+          void drain();
         }, delay);
         return;
       }
-      this.failures = 0;
+      failures = 0;
     }
-  }
+  };
 
   /** The page is being hidden or closed: what is not yet in IndexedDB leaves with keepalive. */
-  private sendBeforeLeaving(): void {
-    if (!this.leaving) this.budget = this.options.keepaliveBudget ?? 60_000;
-    this.leaving = true;
-    this.sendKeepalive([...this.writing, ...this.pending]);
+  const sendBeforeLeaving = (): void => {
+    if (!leaving) budget = options.keepaliveBudget ?? 60_000;
+    leaving = true;
+    sendKeepalive([...writing, ...pending]);
     // Without IndexedDB, what waits in memory dies with the page unless it leaves now.
-    if (this.inMemory) void this.options.memoryStore.oldest(Number.MAX_SAFE_INTEGER).then((waiting) => this.sendKeepalive(waiting));
-    void this.persist();
-  }
+    if (inMemory) void memoryStore.oldest(ALL).then(sendKeepalive);
+    void persist();
+  };
 
-  private sendKeepalive(envelopes: readonly Envelope[]): void {
+  const sendKeepalive = (envelopes: readonly Envelope[]): void => {
     for (const envelope of envelopes) {
-      if (this.sentOnLeave.has(envelope.body)) continue;
+      if (sentOnLeave.has(envelope.body)) continue;
       const bytes = jsonByteLength(envelope.body);
-      if (bytes > this.budget) continue;
-      this.budget -= bytes;
-      this.sentOnLeave.add(envelope.body);
-      void this.options.send(envelope, true);
+      if (bytes > budget) continue;
+      budget -= bytes;
+      sentOnLeave.add(envelope.body);
+      void send(envelope, true);
     }
-  }
+  };
+
+  // Listeners wrap drain so an event object is never taken for its `force` argument.
+  const wake = () => void drain();
+  const onOnline = () => {
+    // The backoff offline failures built up is moot once the network is back.
+    if (!serverAskedToWait) retryAt = failures = 0;
+    void drain();
+  };
+  const onVisibility = () => {
+    if (globalThis.document?.visibilityState === "hidden") return sendBeforeLeaving();
+    leaving = false;
+    sentOnLeave.clear();
+  };
+  const listen = (method: keyof Lifecycle) => {
+    const win = globalThis as Lifecycle;
+    win[method]?.("online", onOnline);
+    win[method]?.("pagehide", sendBeforeLeaving);
+    (globalThis.document as Lifecycle | undefined)?.[method]?.("visibilitychange", onVisibility);
+  };
+
+  store = open();
+  const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(name) : undefined;
+  channel?.addEventListener("message", wake);
+  listen("addEventListener");
+  // What an earlier page load left behind goes out first.
+  void drain();
 
   /**
-   * Writes what is pending and makes one delivery attempt of everything queued. What the backend
-   * did not take stays in IndexedDB for the next attempt: a browser never gives a trace up.
+   * flush: writes what is pending and makes one delivery attempt of everything queued. What the
+   * backend did not take stays in IndexedDB for the next attempt: a browser never gives a trace up.
    */
-  flush(): Promise<void> {
-    return this.persist().then(() => this.drain(true));
-  }
-
-  shutdown(): Promise<void> {
-    return (this.stopping ??= this.flush().then(async () => {
-      this.closed = true;
-      clearTimeout(this.timer);
-      this.channel?.close();
-      const win = globalThis as unknown as Partial<Lifecycle>;
-      win.removeEventListener?.("online", this.onOnline);
-      win.removeEventListener?.("pagehide", this.leave);
-      (globalThis.document as Partial<Lifecycle> | undefined)?.removeEventListener?.("visibilitychange", this.onVisibility);
-      (await this.store).close();
-    }));
-  }
+  const flush = () => persist().then(() => drain(true));
+  return {
+    enqueue(envelope) {
+      if (closed) return;
+      pending.push(envelope);
+      // Ended while the page goes away (an app's own pagehide handler): IndexedDB may not commit in time.
+      if (leaving) sendKeepalive([envelope]);
+      // Writes are batched per task: ending many traces at once costs one transaction.
+      if (pending.length === 1) queueMicrotask(persist);
+    },
+    flush,
+    shutdown: () =>
+      (stopping ??= flush().then(async () => {
+        closed = true;
+        clearTimeout(timer);
+        channel?.close();
+        listen("removeEventListener");
+        (await store).close();
+      })),
+  };
 }
 
 /** Runs fn holding the site-wide sender lock; without Web Locks (old browsers, tests) just runs it. */

@@ -1,4 +1,4 @@
-import { PandaProbeError } from "../errors.js";
+import { PandaProbeError, type PandaProbeErrorCode } from "../errors.js";
 import { backgroundTimer, isRetryableStatus, parseRetryAfter } from "./retry.js";
 import type { Envelope } from "./types.js";
 
@@ -32,22 +32,27 @@ const SECRET_HEADERS = new Set(["x-api-key", "authorization"]);
 export function createHttpSender(
   options: HttpSenderOptions,
 ): (envelope: Envelope, keepalive?: boolean) => Promise<SendResult> {
-  const base = options.endpoint.endsWith("/") ? options.endpoint.slice(0, -1) : options.endpoint;
+  const { endpoint, headers, timeoutMs } = options;
+  const base = endpoint.endsWith("/") ? endpoint.slice(0, -1) : endpoint;
   const fetchImpl = options.fetch ?? globalThis.fetch;
 
   /** keepalive: the request outlives the page (sent while it is being hidden or closed). */
   return async function send(envelope: Envelope, keepalive = false): Promise<SendResult> {
     const url = base + envelope.path;
-    let given: Record<string, string>;
+    let given: Record<string, string> = {};
+    const failure = (retryable: boolean, code: PandaProbeErrorCode, message: string, cause?: unknown): SendResult => ({
+      ok: false,
+      retryable,
+      error: new PandaProbeError(code, redact(`POST ${url}: ${message}`, given), { cause }),
+    });
     try {
-      given = typeof options.headers === "function" ? options.headers() : options.headers;
+      given = typeof headers === "function" ? headers() : headers;
     } catch (cause) {
       // A broken headers callback fails every attempt the same way: report it, do not retry.
-      return { ok: false, retryable: false, error: new PandaProbeError("internal", `POST ${url}: headers callback threw: ${describe(cause)}`, { cause }) };
+      return failure(false, "internal", `headers callback threw: ${describe(cause)}`, cause);
     }
-    const redact = redactor(given);
     const controller = new AbortController();
-    const timer = backgroundTimer(() => controller.abort(), options.timeoutMs);
+    const timer = backgroundTimer(() => controller.abort(), timeoutMs);
 
     try {
       let response: Response;
@@ -60,27 +65,25 @@ export function createHttpSender(
           keepalive,
         });
       } catch (cause) {
-        const message = controller.signal.aborted
-          ? `POST ${url}: timed out after ${options.timeoutMs} ms`
-          : `POST ${url}: network error: ${describe(cause)}`;
-        return { ok: false, retryable: true, error: new PandaProbeError("network_error", redact(message), { cause }) };
+        const message = controller.signal.aborted ? `timed out after ${timeoutMs} ms` : `network error: ${describe(cause)}`;
+        return failure(true, "network_error", message, cause);
       }
 
       // Read (and thereby drain) the body even on success: a fully consumed body frees the keep-alive
       // connection for the next request. The timeout still applies, so a stalled body cannot hang us.
       const text = await readCapped(response, MAX_BODY_BYTES);
-      if (response.ok) return { ok: true, status: response.status };
+      const { status, statusText } = response;
+      if (response.ok) return { ok: true, status };
 
-      const status = response.status;
       const reason = explain(text);
-      const message = `POST ${url}: HTTP ${status}${response.statusText ? ` ${response.statusText}` : ""}${reason ? `: ${reason}` : ""}`;
+      const message = `POST ${url}: HTTP ${status}${statusText ? ` ${statusText}` : ""}${reason ? `: ${reason}` : ""}`;
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
       return {
         ok: false,
         retryable: isRetryableStatus(status),
         status,
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-        error: new PandaProbeError("http_error", redact(message), { status }),
+        error: new PandaProbeError("http_error", redact(message, given), { status }),
       };
     } finally {
       clearTimeout(timer);
@@ -128,27 +131,21 @@ async function readCapped(response: Response, cap: number): Promise<string> {
 
 /** Turns an error body into a short reason: the API's `detail` and per-field `errors`, else a snippet. */
 function explain(text: string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return snippet(text);
-  }
-  if (typeof parsed !== "object" || parsed === null) return snippet(text);
-  const { detail, errors } = parsed as { detail?: unknown; errors?: unknown };
   const parts: string[] = [];
-  if (typeof detail === "string" && detail) parts.push(detail);
-  if (Array.isArray(errors)) {
-    for (const e of errors) {
-      if (typeof e !== "object" || e === null) continue;
-      const { field, message } = e as { field?: unknown; message?: unknown };
-      parts.push(typeof field === "string" && field ? `${field}: ${String(message)}` : String(message));
+  try {
+    const { detail, errors } = (JSON.parse(text) ?? {}) as { detail?: unknown; errors?: unknown };
+    if (typeof detail === "string" && detail) parts.push(detail);
+    if (Array.isArray(errors)) {
+      for (const e of errors) {
+        if (typeof e !== "object" || e === null) continue;
+        const { field, message } = e as { field?: unknown; message?: unknown };
+        parts.push(typeof field === "string" && field ? `${field}: ${String(message)}` : String(message));
+      }
     }
+  } catch {
+    // Not JSON: the snippet below.
   }
-  return parts.length > 0 ? parts.join("; ") : snippet(text);
-}
-
-function snippet(text: string): string {
+  if (parts.length > 0) return parts.join("; ");
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > MAX_SNIPPET_CHARS ? `${flat.slice(0, MAX_SNIPPET_CHARS)}…` : flat;
 }
@@ -161,9 +158,9 @@ function describe(err: unknown): string {
 }
 
 /** A server may echo the key back ("invalid key sk_pp_..."); scrub credentials from anything we report. */
-function redactor(headers: Record<string, string>): (message: string) => string {
-  const secrets = Object.entries(headers)
-    .filter(([name, value]) => SECRET_HEADERS.has(name.toLowerCase()) && value.length > 0)
-    .map(([, value]) => value);
-  return (message) => secrets.reduce((m, secret) => m.split(secret).join("[redacted]"), message);
+function redact(message: string, headers: Record<string, string>): string {
+  for (const [name, value] of Object.entries(headers)) {
+    if (SECRET_HEADERS.has(name.toLowerCase()) && value) message = message.split(value).join("[redacted]");
+  }
+  return message;
 }

@@ -15,10 +15,14 @@ interface Totals {
  * change in the same transactions as the records, so the bounds hold across tabs.
  */
 export class IdbStore implements QueueStore {
-  private constructor(
-    private readonly db: IDBPDatabase,
-    private readonly bounds: Bounds,
-  ) {}
+  // Assigned in the constructor, not as parameter properties: bundles for ES2020 turn each of those into a helper call.
+  declare private readonly db: IDBPDatabase;
+  declare private readonly bounds: Bounds;
+
+  private constructor(db: IDBPDatabase, bounds: Bounds) {
+    this.db = db;
+    this.bounds = bounds;
+  }
 
   /** Rejects when IndexedDB is missing, refused (private mode, policy) or blocked for too long. */
   static async open(name: string, bounds: Bounds, onTerminated: () => void, blockedMs = 3000): Promise<IdbStore> {

@@ -28,11 +28,18 @@ export interface Bounds {
 
 /** The fallback when IndexedDB is missing, blocked, full or closed: same bounds, this tab only. */
 export class MemoryStore implements QueueStore {
-  private records: StoredRecord[] = [];
-  private bytes = 0;
-  private nextId = 1;
+  // Assigned in the constructor, not as field initializers: bundles for ES2020 turn each of those into a helper call.
+  declare private records: StoredRecord[];
+  declare private bytes: number;
+  declare private nextId: number;
+  declare private readonly bounds: Bounds;
 
-  constructor(private readonly bounds: Bounds) {}
+  constructor(bounds: Bounds) {
+    this.records = [];
+    this.bytes = 0;
+    this.nextId = 1;
+    this.bounds = bounds;
+  }
 
   async add(records: readonly QueuedRecord[]): Promise<number> {
     for (const record of records) {

@@ -4,9 +4,11 @@ import type { JsonObject, JsonValue } from "./wire.js";
 
 /** What traces and spans both record: input, output and metadata, snapshotted when set. */
 export abstract class Observation {
-  protected input: JsonValue | undefined;
-  protected output: JsonValue | undefined;
-  protected metadata: JsonObject | undefined;
+  // Declared, not initialized: bundles for ES2020 turn every class field into a helper call
+  // shipped to each page; subclasses assign theirs in the constructor the same way.
+  declare protected input: JsonValue | undefined;
+  declare protected output: JsonValue | undefined;
+  declare protected metadata: JsonObject | undefined;
 
   setInput(value: unknown): this {
     this.input = snapshot(value);

@@ -14,7 +14,7 @@ const objectToString = Object.prototype.toString;
  * Proxies and throwing getters), because it runs on every traced call with user data.
  */
 export function toJsonSafe(value: unknown): JsonValue {
-  return typeof value === "object" && value !== null ? convertObject(value, [], true) : convertPrimitive(value);
+  return convertValue(value, []);
 }
 
 /**
@@ -62,7 +62,6 @@ function convertPrimitive(value: unknown): JsonValue {
     case "number":
       return Number.isFinite(value) ? value : null;
     case "bigint":
-      return value.toString();
     case "symbol":
       return value.toString();
     case "function":
@@ -94,12 +93,8 @@ function convertObject(obj: object, stack: object[], useToJSON: boolean): JsonVa
     }
     if (useToJSON) {
       const result = callToJSON(obj);
-      if (result !== NO_RESULT) {
-        // The result is converted without calling its own toJSON, so toJSON chains cannot loop.
-        return typeof result === "object" && result !== null
-          ? convertObject(result, stack, false)
-          : convertPrimitive(result);
-      }
+      // The result is converted without calling its own toJSON, so toJSON chains cannot loop.
+      if (result !== NO_RESULT) return isObject(result) ? convertObject(result, stack, false) : convertPrimitive(result);
     }
     if (obj instanceof Error || objectToString.call(obj) === "[object Error]") return convertError(obj as Error, stack);
     return convertProperties(obj, stack, {});
@@ -111,67 +106,54 @@ function convertObject(obj: object, stack: object[], useToJSON: boolean): JsonVa
   }
 }
 
-function convertArray(array: readonly unknown[], stack: object[]): JsonValue[] {
+const isObject = (value: unknown): value is object => typeof value === "object" && value !== null;
+
+/** Arrays, and typed arrays: their numbers and bigints convert as primitives do. */
+function convertArray(array: ArrayLike<unknown>, stack: object[]): JsonValue[] {
   const n = array.length;
   const out = new Array<JsonValue>(n);
   for (let i = 0; i < n; i++) out[i] = convertValue(array[i], stack);
   return out;
 }
 
+type Constructor = abstract new (...args: never[]) => object;
+/** Written as a size: their bytes say nothing a trace reader needs. */
+const BINARY: (Constructor | undefined)[] = [DataView, ArrayBuffer, globalThis.SharedArrayBuffer];
+/** Written as their string form. */
+const STRINGIFIED: (Constructor | undefined)[] = [RegExp, globalThis.URL, globalThis.URLSearchParams];
+/** Written as their type: their contents cannot be read. */
+const OPAQUE: Constructor[] = [Promise, WeakMap, WeakSet];
+/** Boxed primitives, unwrapped as JSON.stringify does. */
+const BOXED: Constructor[] = [Number, String, Boolean];
+
+/** A loop, not Array#find: this runs for every class instance a trace records. */
+function find(obj: object, types: (Constructor | undefined)[]): Constructor | undefined {
+  for (const type of types) if (type && obj instanceof type) return type;
+  return undefined;
+}
+
 /** Engine types whose data is not in their own enumerable properties. */
 function convertBuiltin(obj: object, stack: object[]): JsonValue | typeof NO_RESULT {
   if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
   if (obj instanceof Map) return convertMap(obj, stack);
-  if (obj instanceof Set) {
-    const out: JsonValue[] = [];
-    for (const item of obj) out.push(convertValue(item, stack));
-    return out;
-  }
-  if (ArrayBuffer.isView(obj)) {
-    if (obj instanceof DataView) return `[DataView ${obj.byteLength} bytes]`;
-    return convertTypedArray(obj as unknown as ArrayLike<number | bigint>);
-  }
-  if (obj instanceof ArrayBuffer) return `[ArrayBuffer ${obj.byteLength} bytes]`;
-  if (typeof SharedArrayBuffer === "function" && obj instanceof SharedArrayBuffer) {
-    return `[SharedArrayBuffer ${obj.byteLength} bytes]`;
-  }
-  if (obj instanceof RegExp) return String(obj);
-  if (typeof URL === "function" && obj instanceof URL) return obj.href;
-  if (typeof URLSearchParams === "function" && obj instanceof URLSearchParams) return obj.toString();
-  if (obj instanceof Promise) return "[Promise]";
-  if (obj instanceof WeakMap) return "[WeakMap]";
-  if (obj instanceof WeakSet) return "[WeakSet]";
-  // Boxed primitives, unwrapped as JSON.stringify does.
-  if (obj instanceof Number || obj instanceof String || obj instanceof Boolean) return convertPrimitive(obj.valueOf());
+  if (obj instanceof Set) return convertArray([...obj], stack);
+  let type = find(obj, BINARY);
+  if (type) return `[${type.name} ${(obj as ArrayBuffer).byteLength} bytes]`;
+  if (ArrayBuffer.isView(obj)) return convertArray(obj as unknown as ArrayLike<unknown>, stack);
+  if (find(obj, STRINGIFIED)) return String(obj);
+  if ((type = find(obj, OPAQUE))) return `[${type.name}]`;
+  if (find(obj, BOXED)) return convertPrimitive(obj.valueOf());
   return NO_RESULT;
 }
 
 /** Object keys cannot be written as JSON object keys faithfully, so such maps become entry pairs. */
 function convertMap(map: Map<unknown, unknown>, stack: object[]): JsonValue {
-  let objectKeys = false;
-  for (const key of map.keys()) {
-    if ((typeof key === "object" && key !== null) || typeof key === "function") {
-      objectKeys = true;
-      break;
-    }
-  }
-  if (objectKeys) {
-    const pairs: JsonValue[] = [];
-    for (const [key, value] of map) pairs.push([convertValue(key, stack), convertValue(value, stack)]);
-    return pairs;
+  const entries = [...map];
+  if (entries.some(([key]) => isObject(key) || typeof key === "function")) {
+    return entries.map(([key, value]) => [convertValue(key, stack), convertValue(value, stack)]);
   }
   const out: JsonObject = {};
-  for (const [key, value] of map) setProperty(out, String(key), convertValue(value, stack));
-  return out;
-}
-
-function convertTypedArray(view: ArrayLike<number | bigint>): JsonValue[] {
-  const n = view.length;
-  const out = new Array<JsonValue>(n);
-  for (let i = 0; i < n; i++) {
-    const item = view[i]!;
-    out[i] = typeof item === "bigint" ? item.toString() : Number.isFinite(item) ? item : null;
-  }
+  for (const [key, value] of entries) setProperty(out, String(key), convertValue(value, stack));
   return out;
 }
 
@@ -254,10 +236,7 @@ function describeFunction(fn: unknown): string {
 
 function describeThrown(error: unknown): string {
   try {
-    const message =
-      typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string"
-        ? (error as { message: string }).message
-        : String(error);
+    const message = isObject(error) && typeof (error as Error).message === "string" ? (error as Error).message : String(error);
     return `[Thrown: ${message}]`;
   } catch {
     return "[Thrown]";

@@ -41,27 +41,32 @@ export function errorText(error: unknown): string {
 
 /** One step of a trace. Handles carry their trace and parent, so no ambient context is needed. */
 export class Span extends Observation {
-  readonly spanId: string = crypto.randomUUID();
-  readonly trace: Trace;
-  readonly parentSpanId: string | undefined;
-  private name: string;
-  private kind: SpanKind = SpanKind.OTHER;
-  private status: SpanStatusCode = SpanStatusCode.UNSET;
-  private readonly startedAt = Date.now();
-  private endedAt: number | undefined;
-  private model: string | undefined;
-  private tokenUsage: TokenUsage | undefined;
-  private modelParameters: JsonObject | undefined;
-  private cost: Record<string, number> | undefined;
-  private error: string | undefined;
-  private completionStartTime: number | undefined;
+  // Fields are declared and assigned in the constructor (see Observation).
+  declare readonly spanId: string;
+  declare readonly trace: Trace;
+  declare readonly parentSpanId: string | undefined;
+  declare private name: string;
+  declare private kind: SpanKind;
+  declare private status: SpanStatusCode;
+  declare private readonly startedAt: number;
+  declare private endedAt: number | undefined;
+  declare private model: string | undefined;
+  declare private tokenUsage: TokenUsage | undefined;
+  declare private modelParameters: JsonObject | undefined;
+  declare private cost: Record<string, number> | undefined;
+  declare private error: string | undefined;
+  declare private completionStartTime: number | undefined;
 
   constructor(trace: Trace, name: string, options: SpanOptions | undefined, parentSpanId: string | undefined) {
     super();
+    this.spanId = crypto.randomUUID();
+    this.startedAt = Date.now();
     assertString(name, "span name");
     this.trace = trace;
     this.parentSpanId = parentSpanId;
     this.name = clampName(name, "span");
+    this.kind = SpanKind.OTHER;
+    this.status = SpanStatusCode.UNSET;
     if (options) {
       if (options.kind !== undefined) {
         assertOneOf(options.kind, SpanKind, "span kind");
@@ -162,10 +167,9 @@ export class Span extends Observation {
       token_usage: this.tokenUsage,
       metadata: this.metadata,
       started_at: isoTime(this.startedAt),
-      ended_at: this.endedAt === undefined ? undefined : isoTime(this.endedAt),
+      ended_at: isoTime(this.endedAt),
       error: this.error,
-      completion_start_time:
-        this.completionStartTime === undefined ? undefined : isoTime(this.completionStartTime),
+      completion_start_time: isoTime(this.completionStartTime),
       model_parameters: this.modelParameters,
       cost: this.cost,
     } as SpanData;

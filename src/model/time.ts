@@ -5,7 +5,11 @@ let cachedPrefix = "";
  * ISO 8601 UTC with milliseconds, as the wire wants it. A trace formats several timestamps within
  * the same second: the date part is computed once per second (toISOString costs ~1 µs each).
  */
-export function isoTime(epochMs: number): string {
+export function isoTime(epochMs: number): string;
+/** Absent stays absent: the wire omits an unset time. */
+export function isoTime(epochMs: number | undefined): string | undefined;
+export function isoTime(epochMs: number | undefined): string | undefined {
+  if (epochMs === undefined) return undefined;
   const second = Math.floor(epochMs / 1000);
   const millis = epochMs - second * 1000;
   if (second !== cachedSecond || !Number.isInteger(millis)) {

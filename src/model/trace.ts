@@ -24,17 +24,18 @@ export type TraceHeader = Omit<TraceData, "spans">;
 
 /** One logical run (a user turn of an agent) and its tree of spans. */
 export class Trace extends Observation {
-  readonly traceId: string = crypto.randomUUID();
-  readonly sessionId: string | undefined;
-  readonly userId: string | undefined;
+  // Fields are declared and assigned in the constructor (see Observation).
+  declare readonly traceId: string;
+  declare readonly sessionId: string | undefined;
+  declare readonly userId: string | undefined;
   /** Every span opened in this trace, ended or not, in opening order. */
-  readonly spans: Span[] = [];
-  private readonly recorder: Recorder | undefined;
-  private name: string;
-  private status: TraceStatus | undefined;
-  private readonly startedAt = Date.now();
-  private endedAt: number | undefined;
-  private tags: string[] | undefined;
+  declare readonly spans: Span[];
+  declare private readonly recorder: Recorder | undefined;
+  declare private name: string;
+  declare private status: TraceStatus | undefined;
+  declare private readonly startedAt: number;
+  declare private endedAt: number | undefined;
+  declare private tags: string[] | undefined;
 
   constructor(
     name: string,
@@ -43,6 +44,9 @@ export class Trace extends Observation {
     recorder: Recorder | undefined,
   ) {
     super();
+    this.traceId = crypto.randomUUID();
+    this.spans = [];
+    this.startedAt = Date.now();
     assertString(name, "trace name");
     this.name = clampName(name, "trace");
     this.recorder = recorder;
@@ -95,7 +99,7 @@ export class Trace extends Observation {
 
   /** @internal */
   spanEnded(span: Span): void {
-    if (this.endedAt !== undefined) this.recorder?.recordLateSpan(this, span);
+    if (this.endedAt !== undefined) this.recorder?.recordTrace(this, [span]);
   }
 
   /** Adds tags (the backend unions them). */
@@ -123,7 +127,7 @@ export class Trace extends Observation {
     if (this.endedAt !== undefined) return;
     this.endedAt = Date.now();
     this.status ??= TraceStatus.COMPLETED;
-    this.recorder?.recordTrace(this);
+    this.recorder?.recordTrace(this, this.spans);
   }
 
   header(environment: string | undefined, release: string | undefined): TraceHeader {
@@ -135,7 +139,7 @@ export class Trace extends Observation {
       output: this.output,
       metadata: this.metadata,
       started_at: isoTime(this.startedAt),
-      ended_at: this.endedAt === undefined ? undefined : isoTime(this.endedAt),
+      ended_at: isoTime(this.endedAt),
       session_id: this.sessionId,
       user_id: this.userId,
       tags: this.tags,

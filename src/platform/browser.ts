@@ -1,5 +1,5 @@
 import { DEFAULT_ENDPOINT } from "../config/options.js";
-import { BrowserExporter } from "../export/browser-exporter.js";
+import { createBrowserExporter } from "../export/browser-exporter.js";
 import { createHttpSender } from "../export/http-sender.js";
 import { IdbStore } from "../export/idb-store.js";
 import { MemoryStore } from "../export/store.js";
@@ -33,7 +33,7 @@ export const browserPlatform: Platform = {
     const headers: Record<string, string> = { "Content-Type": "application/json" };
     if (config.apiKey) headers["X-API-Key"] = config.apiKey;
     if (config.projectName) headers["X-Project-Name"] = config.projectName;
-    return new BrowserExporter({
+    return createBrowserExporter({
       openStore: (onClosed) => IdbStore.open(QUEUE_NAME, bounds, onClosed),
       memoryStore: new MemoryStore(bounds),
       send: createHttpSender({ endpoint: config.endpoint, headers, timeoutMs: config.timeout * 1000, fetch: config.fetch }),

@@ -1,4 +1,5 @@
-import type { Env, ResolvedConfig } from "../config/options.js";
+import type { Env } from "../config/env.js";
+import type { EnvReader, ResolvedConfig } from "../config/options.js";
 import type { PandaProbeError } from "../errors.js";
 import type { Exporter } from "../export/types.js";
 
@@ -6,9 +7,13 @@ import type { Exporter } from "../export/types.js";
 export interface Platform {
   /** `PANDAPROBE_*` variables where the runtime has a process environment. */
   env(): Env | undefined;
+  /** Reads options from such variables; absent where there are none, so browsers ship no parsing. */
+  readEnv?(env: Env): EnvReader;
   /** Why this config cannot send from this runtime (missing key, a key in a browser), or undefined. */
   refuse(config: ResolvedConfig): string | undefined;
   createExporter(config: ResolvedConfig, hooks: ExporterHooks): Exporter;
+  /** Runs flush when the process is about to exit (Node's event loop drains); returns how to stop. */
+  flushOnExit?(flush: () => Promise<void>): () => void;
 }
 
 export interface ExporterHooks {

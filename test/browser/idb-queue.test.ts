@@ -5,11 +5,11 @@
  * (or when it fails) the queue lives in memory and moves back when IndexedDB works again.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { BrowserExporter, type BrowserExporterOptions } from "../../src/export/browser-exporter.js";
+import { createBrowserExporter, type BrowserExporterOptions } from "../../src/export/browser-exporter.js";
 import { createHttpSender, type SendResult } from "../../src/export/http-sender.js";
 import { IdbStore } from "../../src/export/idb-store.js";
 import { MemoryStore, type Bounds, type QueueStore } from "../../src/export/store.js";
-import type { Envelope } from "../../src/export/types.js";
+import type { Envelope, Exporter } from "../../src/export/types.js";
 import type { PandaProbeError } from "../../src/errors.js";
 import { startCollector, type Collector } from "../support/collector.js";
 import {
@@ -28,7 +28,7 @@ let collector: Collector;
 let dbCount = 0;
 let dbName: string;
 /** Exporters to shut down after the test; an abandoned "closed page" is left out on purpose. */
-const running: BrowserExporter[] = [];
+const running: Exporter[] = [];
 
 beforeEach(async () => {
   freshIndexedDB();
@@ -43,7 +43,7 @@ afterEach(async () => {
 });
 
 interface Harness {
-  exporter: BrowserExporter;
+  exporter: Exporter;
   reports: PandaProbeError[];
   /** Every send, in call order, with what it answered once it did. */
   sends: { envelope: Envelope; keepalive: boolean; result?: SendResult }[];
@@ -68,7 +68,7 @@ function startExporter(options: HarnessOptions = {}): Harness {
   });
   const reports: PandaProbeError[] = [];
   const sends: Harness["sends"] = [];
-  const exporter = new BrowserExporter({
+  const exporter = createBrowserExporter({
     openStore: (onClosed) => IdbStore.open(dbName, bounds, onClosed),
     memoryStore: new MemoryStore(bounds),
     async send(envelope, keepalive) {
