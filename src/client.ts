@@ -107,8 +107,9 @@ export class Client {
   startTrace<T>(name: string, options?: TraceOptions, fn?: (trace: Trace) => T): Trace | T {
     assertKnownKeys(options, TRACE_OPTION_KEYS, "startTrace option");
     if (fn !== undefined) assertFunction(fn, "startTrace()'s callback");
-    const trace = new Trace(name, options, resolveIds(options), this.recorder);
-    return fn === undefined ? trace : runInTrace(trace, () => fn(trace));
+    const ctx = contextManager().active();
+    const trace = new Trace(name, options, resolveIds(options, ctx), this.recorder);
+    return fn === undefined ? trace : runInTrace(ctx, trace, () => fn(trace));
   }
 
   trace<F extends (...args: any[]) => any>(fn: F, options?: TraceFnOptions): F {

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { NO_DEFAULTS, ROOT_CONTEXT, type Context, type ContextManager, type Defaults } from "./context.js";
+import { newContext, NO_DEFAULTS, ROOT_CONTEXT, type Context, type ContextManager, type Defaults } from "./context.js";
 
 /** Node's carrier: the context follows awaits, timers, promise chains and I/O callbacks. */
 export class AsyncLocalStorageContextManager implements ContextManager {
@@ -19,6 +19,7 @@ export class AsyncLocalStorageContextManager implements ContextManager {
 
   /** For the rest of this flow and what it schedules, like a request's middleware expects. */
   setDefaults(defaults: Defaults): void {
-    this.storage.enterWith({ ...this.active(), defaults });
+    const ctx = this.active();
+    this.storage.enterWith(newContext(ctx, ctx.trace, ctx.span, undefined, undefined, defaults));
   }
 }

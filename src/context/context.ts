@@ -22,6 +22,22 @@ export interface Context {
 }
 
 export const ROOT_CONTEXT: Context = Object.freeze({});
+
+/**
+ * A new context over `from`. Every one the SDK makes has these fields in this order: one object
+ * shape, so reading the current context stays fast where spreads would make a shape per combination.
+ */
+export function newContext(
+  from: Context,
+  trace: Trace | undefined,
+  span: Span | undefined,
+  sessionId = from.sessionId,
+  userId = from.userId,
+  defaults = from.defaults,
+): Context {
+  return { trace, span, sessionId, userId, defaults };
+}
+
 export const NO_DEFAULTS: Defaults = Object.freeze({});
 
 /**

@@ -1,5 +1,5 @@
 import { assertFunction, assertOptionalString, assertString } from "../model/guards.js";
-import { contextManager } from "./context.js";
+import { contextManager, newContext } from "./context.js";
 
 /**
  * Runs fn with `sessionId` in scope for everything it does, sync or async. The outer value is
@@ -9,7 +9,8 @@ export function session<T>(sessionId: string, fn: () => T): T {
   assertString(sessionId, "session id");
   assertFunction(fn, "session()'s callback");
   const manager = contextManager();
-  return manager.with({ ...manager.active(), sessionId }, fn);
+  const ctx = manager.active();
+  return manager.with(newContext(ctx, ctx.trace, ctx.span, sessionId), fn);
 }
 
 /** As `session()`, for the user id. */
@@ -17,7 +18,8 @@ export function user<T>(userId: string, fn: () => T): T {
   assertString(userId, "user id");
   assertFunction(fn, "user()'s callback");
   const manager = contextManager();
-  return manager.with({ ...manager.active(), userId }, fn);
+  const ctx = manager.active();
+  return manager.with(newContext(ctx, ctx.trace, ctx.span, undefined, userId), fn);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { MAX_SPANS_PER_REQUEST } from "./limits.js";
 import { jsonByteLength } from "./serialize.js";
 import type { TraceHeader } from "./trace.js";
-import type { JsonValue, SpanData } from "./wire.js";
+import type { JsonValue, SpanData, TraceData } from "./wire.js";
 
 const PREVIEW_CHARS = 512;
 
@@ -14,6 +14,12 @@ function fits(body: string, maxBytes: number): boolean {
 
 function marker(json: string): string {
   return `[pandaprobe: truncated ${json.length} characters to fit the payload cap] ${json.slice(0, PREVIEW_CHARS)}`;
+}
+
+/** The header is the trace's own copy, made per record: setting its spans is cheaper than a spread. */
+function bodyOf(header: TraceHeader, spans: SpanData[]): string {
+  (header as TraceData).spans = spans;
+  return JSON.stringify(header);
 }
 
 type Holder = Record<string, unknown>;
@@ -31,19 +37,19 @@ function shrinkLargest(header: TraceHeader, spans: SpanData[], maxBytes: number,
     }
   }
   fields.sort((a, b) => b.json.length - a.json.length);
-  let body = JSON.stringify({ ...header, spans });
+  let body = bodyOf(header, spans);
   for (const field of fields) {
     if (fits(body, maxBytes)) break;
     const text = marker(field.json);
     // Object-typed fields stay objects so the payload keeps its schema.
     field.holder[field.key] = field.key === "input" || field.key === "output" ? text : ({ _truncated: text } as JsonValue);
-    body = JSON.stringify({ ...header, spans });
+    body = bodyOf(header, spans);
   }
   return body;
 }
 
 function pushFitting(out: string[], header: TraceHeader, spans: SpanData[], maxBytes: number): void {
-  const body = JSON.stringify({ ...header, spans });
+  const body = bodyOf(header, spans);
   if (fits(body, maxBytes)) {
     out.push(body);
     return;

@@ -1,3 +1,4 @@
+import { contextManager } from "../context/context.js";
 import { SpanKind, SpanStatusCode } from "./enums.js";
 import { assertOneOf, assertPlainObject, assertString } from "./guards.js";
 import { clampName, clampShort } from "./limits.js";
@@ -88,7 +89,7 @@ export class Span extends Observation {
   span<T>(name: string, options: SpanOptions | undefined, fn: (span: Span) => T): T;
   span<T>(name: string, options?: SpanOptions, fn?: (span: Span) => T): Span | T {
     const child = this.trace.openSpan(name, options, this.spanId);
-    return fn === undefined ? child : runInSpan(child, () => fn(child), false);
+    return fn === undefined ? child : runInSpan(contextManager().active(), child, () => fn(child), false);
   }
 
   setModel(model: string): this {

@@ -85,9 +85,10 @@ export class Trace extends Observation {
   span(name: string, options?: SpanOptions): Span;
   span<T>(name: string, options: SpanOptions | undefined, fn: (span: Span) => T): T;
   span<T>(name: string, options?: SpanOptions, fn?: (span: Span) => T): Span | T {
-    const current = contextManager().active().span;
+    const ctx = contextManager().active();
+    const current = ctx.span;
     const span = this.openSpan(name, options, current?.trace === this ? current.spanId : undefined);
-    return fn === undefined ? span : runInSpan(span, () => fn(span), false);
+    return fn === undefined ? span : runInSpan(ctx, span, () => fn(span), false);
   }
 
   /** @internal Opens a span of this trace under parentSpanId. */

@@ -37,9 +37,10 @@ export function traceFunction<F extends AnyFunction>(
   return keepIdentity(function (this: unknown, ...args: unknown[]) {
     const recorder = recorderNow();
     if (recorder === undefined) return fn.apply(this, args);
-    const trace = new Trace(name, options, resolveIds(options), recorder);
+    const ctx = contextManager().active();
+    const trace = new Trace(name, options, resolveIds(options, ctx), recorder);
     if (options?.input === undefined) trace.setInput(traceInputFromArgs(args));
-    return runInTrace(trace, () => fn.apply(this, args), traceOutputFromResult);
+    return runInTrace(ctx, trace, () => fn.apply(this, args), traceOutputFromResult);
   }, fn);
 }
 
@@ -57,6 +58,6 @@ export function spanFunction<F extends AnyFunction>(fn: F, options?: SpanFnOptio
     const parent = ctx.span?.trace === trace ? ctx.span.spanId : undefined;
     const span = trace.openSpan(name, spanOptions, parent);
     span.setInput(spanInputFromArgs(args));
-    return runInSpan(span, () => fn.apply(this, args), true);
+    return runInSpan(ctx, span, () => fn.apply(this, args), true);
   }, fn);
 }
