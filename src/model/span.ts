@@ -4,7 +4,7 @@ import { assertOneOf, assertPlainObject, assertString } from "./guards.js";
 import { clampName, clampShort } from "./limits.js";
 import { runInSpan } from "./run-in.js";
 import { Observation } from "./observation.js";
-import { toJsonSafe } from "./serialize.js";
+import { toJsonSafe, truncateString } from "./serialize.js";
 import { epochMs, isoTime } from "./time.js";
 import type { JsonObject, SpanData, TokenUsage } from "./wire.js";
 import type { Trace } from "./trace.js";
@@ -37,7 +37,8 @@ export function errorText(error: unknown): string {
       text = String(error);
     }
   }
-  return text.length > MAX_ERROR_LENGTH ? text.slice(0, MAX_ERROR_LENGTH) : text;
+  // A visible marker, and never half of a surrogate pair: a huge stack is data, not a failure.
+  return truncateString(text, MAX_ERROR_LENGTH);
 }
 
 /** One step of a trace. Handles carry their trace and parent, so no ambient context is needed. */
