@@ -15,15 +15,7 @@ function trace(): TraceData {
 }
 
 function score(): TraceScoreData {
-  return {
-    trace_id: "a1b2c3d4-0007-4000-8000-000000000001",
-    name: "quality",
-    value: "0.85",
-    data_type: "NUMERIC",
-    source: "PROGRAMMATIC",
-    reason: "looks right",
-    metadata: { judge: "unit-test" },
-  };
+  return fixture("score.json") as unknown as TraceScoreData;
 }
 
 /** Loosely typed copy, for writing invalid values. */

@@ -17,15 +17,7 @@ function fixture(name: string): Body {
 const trace = () => fixture("trace-summarization.json");
 const errorTrace = () => fixture("trace-error.json");
 const span = () => errorTrace()["spans"][2] as Body;
-const score = (): Body => ({
-  trace_id: "a1b2c3d4-0007-4000-8000-000000000001",
-  name: "quality",
-  value: "0.85",
-  data_type: "NUMERIC",
-  source: "PROGRAMMATIC",
-  reason: "looks right",
-  metadata: { judge: "unit-test" },
-});
+const score = () => fixture("score.json");
 
 /** A copy of `base` with `edit` applied. */
 function mutate(base: Body, edit: (body: Body) => void): Body {
