@@ -11,7 +11,7 @@ import type { Recorder } from "./model/recorder.js";
 import { runInTrace } from "./model/run-in.js";
 import { toJsonSafe } from "./model/serialize.js";
 import type { Span } from "./model/span.js";
-import { normalizePrebuilt, type PrebuiltTrace } from "./model/prebuilt.js";
+import { checkPrebuilt, normalizePrebuilt, type PrebuiltTrace } from "./model/prebuilt.js";
 import { Trace, TRACE_OPTION_KEYS, type TraceHeader, type TraceOptions } from "./model/trace.js";
 import type { JsonObject, SpanData, TraceScoreData } from "./model/wire.js";
 import { currentPlatform } from "./platform/platform.js";
@@ -49,7 +49,8 @@ export class Client {
 
   constructor(options?: PandaProbeOptions, env: Env | undefined = currentPlatform().env()) {
     const platform = currentPlatform();
-    const config = (this.config = resolveConfig(options, env && platform.readEnv?.(env)));
+    const config = (this.config = resolveConfig(options, env && platform.readEnv?.(env, options)));
+    platform.checkOptions?.(options, config);
     const handlers = (this.handlers = new Set());
     if (!config.enabled) return;
     // A custom exporter decides itself where traces go; the built-in ones need credentials.
@@ -76,7 +77,7 @@ export class Client {
     };
     this.recorder = {
       recordTrace: (trace, spans) => enqueue(() => [trace.header(environment, release), spans.map((span) => span.toData())]),
-      recordData: (header, spans) => enqueue(() => [header, spans]),
+      recordData: enqueue,
       warnOnce(key, message) {
         if (warned.has(key)) return;
         warned.add(key);
@@ -97,7 +98,7 @@ export class Client {
 
   /** Registers a handler for this client's background errors; returns a function that removes it. */
   onError(handler: ErrorHandler): () => void {
-    assertFunction(handler, "onError handler");
+    if (process.env.NODE_ENV !== "production") assertFunction(handler, "onError handler");
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
   }
@@ -105,8 +106,10 @@ export class Client {
   startTrace(name: string, options?: TraceOptions): Trace;
   startTrace<T>(name: string, options: TraceOptions | undefined, fn: (trace: Trace) => T): T;
   startTrace<T>(name: string, options?: TraceOptions, fn?: (trace: Trace) => T): Trace | T {
-    assertKnownKeys(options, TRACE_OPTION_KEYS, "startTrace option");
-    if (fn !== undefined) assertFunction(fn, "startTrace()'s callback");
+    if (process.env.NODE_ENV !== "production") {
+      assertKnownKeys(options, TRACE_OPTION_KEYS, "startTrace option");
+      if (fn !== undefined) assertFunction(fn, "startTrace()'s callback");
+    }
     const ctx = contextManager().active();
     const trace = new Trace(name, options, resolveIds(options, ctx), this.recorder);
     return fn === undefined ? trace : runInTrace(ctx, trace, () => fn(trace));
@@ -130,14 +133,16 @@ export class Client {
 
   /** Scores a trace; the value goes on the wire as a string with its data type. */
   score(traceId: string, name: string, value: number | boolean | string, options?: ScoreOptions): void {
-    assertString(traceId, "traceId");
-    assertString(name, "score name");
-    if (!["number", "boolean", "string"].includes(typeof value)) {
-      throw new TypeError(`PandaProbe: score value must be a number, boolean or string, got a ${typeof value}.`);
+    if (process.env.NODE_ENV !== "production") {
+      assertString(traceId, "traceId");
+      assertString(name, "score name");
+      if (!["number", "boolean", "string"].includes(typeof value)) {
+        throw new TypeError(`PandaProbe: score value must be a number, boolean or string, got a ${typeof value}.`);
+      }
+      assertKnownKeys(options, ["dataType", "reason", "metadata"], "score option");
+      if (options?.dataType !== undefined) assertOneOf(options.dataType, ScoreDataType, "score dataType");
+      assertOptionalString(options?.reason, "score reason");
     }
-    assertKnownKeys(options, ["dataType", "reason", "metadata"], "score option");
-    if (options?.dataType !== undefined) assertOneOf(options.dataType, ScoreDataType, "score dataType");
-    assertOptionalString(options?.reason, "score reason");
     if (!this.exporter) return;
     const body: TraceScoreData = {
       trace_id: traceId,
@@ -153,10 +158,10 @@ export class Client {
 
   /** Submits a trace built elsewhere; missing ids come from the scope, limits are applied. */
   logTrace(trace: PrebuiltTrace): void {
-    if (trace === null || typeof trace !== "object") throw new TypeError("PandaProbe: logTrace takes a trace object.");
-    const ids = resolveIds({ sessionId: trace.session_id, userId: trace.user_id });
-    const { header, spans } = normalizePrebuilt(trace, ids, this.config);
-    this.recorder?.recordData(header, spans);
+    if (process.env.NODE_ENV !== "production") checkPrebuilt(trace);
+    // Ids are read here, in the caller's scope; production builds report an unreadable trace instead of throwing.
+    const ids = resolveIds({ sessionId: trace?.session_id, userId: trace?.user_id });
+    this.recorder?.recordData(() => normalizePrebuilt(trace, ids, this.config));
   }
 
   /** Resolves when everything queued before the call is delivered or given up. */

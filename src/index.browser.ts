@@ -1,3 +1,4 @@
+import { checkOptions } from "./config/check.js";
 import { setContextManager, StackContextManager } from "./context/context.js";
 import { loadedZone, ZoneContextManager } from "./context/zone.js";
 import { browserPlatform } from "./platform/browser.js";
@@ -7,6 +8,7 @@ import { setPlatform } from "./platform/platform.js";
 // (synchronous code and up to the first await); traces wait in IndexedDB until acknowledged.
 const zone = loadedZone();
 setContextManager(zone ? new ZoneContextManager(zone) : new StackContextManager());
-setPlatform(browserPlatform);
+// Option checks are for developers: production bundles leave them out, as React does its warnings.
+setPlatform(process.env.NODE_ENV !== "production" ? { ...browserPlatform, checkOptions } : browserPlatform);
 
 export * from "./api.js";

@@ -6,8 +6,10 @@ import { contextManager, newContext } from "./context.js";
  * back when fn returns, throws or its promise settles. Returns fn's result as is.
  */
 export function session<T>(sessionId: string, fn: () => T): T {
-  assertString(sessionId, "session id");
-  assertFunction(fn, "session()'s callback");
+  if (process.env.NODE_ENV !== "production") {
+    assertString(sessionId, "session id");
+    assertFunction(fn, "session()'s callback");
+  }
   const manager = contextManager();
   const ctx = manager.active();
   return manager.with(newContext(ctx, ctx.trace, ctx.span, sessionId), fn);
@@ -15,8 +17,10 @@ export function session<T>(sessionId: string, fn: () => T): T {
 
 /** As `session()`, for the user id. */
 export function user<T>(userId: string, fn: () => T): T {
-  assertString(userId, "user id");
-  assertFunction(fn, "user()'s callback");
+  if (process.env.NODE_ENV !== "production") {
+    assertString(userId, "user id");
+    assertFunction(fn, "user()'s callback");
+  }
   const manager = contextManager();
   const ctx = manager.active();
   return manager.with(newContext(ctx, ctx.trace, ctx.span, undefined, userId), fn);
@@ -28,13 +32,13 @@ export function user<T>(userId: string, fn: () => T): T {
  * in per-request code (middleware), where it stays with that request. In a browser it is per tab.
  */
 export function setSession(sessionId: string | undefined): void {
-  assertOptionalString(sessionId, "session id");
+  if (process.env.NODE_ENV !== "production") assertOptionalString(sessionId, "session id");
   const manager = contextManager();
   manager.setDefaults({ ...manager.defaults(), sessionId });
 }
 
 export function setUser(userId: string | undefined): void {
-  assertOptionalString(userId, "user id");
+  if (process.env.NODE_ENV !== "production") assertOptionalString(userId, "user id");
   const manager = contextManager();
   manager.setDefaults({ ...manager.defaults(), userId });
 }

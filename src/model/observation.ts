@@ -22,7 +22,7 @@ export abstract class Observation {
 
   /** Shallow-merges into the metadata, as the backend does. */
   setMetadata(metadata: Record<string, unknown>): this {
-    assertPlainObject(metadata, "metadata");
+    if (process.env.NODE_ENV !== "production") assertPlainObject(metadata, "metadata");
     this.metadata = Object.assign(this.metadata ?? {}, toJsonSafe(metadata) as JsonObject);
     return this;
   }

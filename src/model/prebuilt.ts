@@ -20,11 +20,12 @@ export type PrebuiltTrace = Partial<Timed<Omit<TraceData, "spans">, "started_at"
   spans?: PrebuiltSpan[];
 };
 
-function wireTime(value: Time | undefined, field: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  const ms = new Date(value).getTime();
-  if (!Number.isFinite(ms)) throw new TypeError(`PandaProbe: ${field} is not a valid date: ${describeValue(value)}.`);
-  return isoTime(ms);
+const TIME_FIELDS = ["started_at", "ended_at", "completion_start_time"] as const;
+
+/** An unreadable date is left out (development builds reject it first, in `checkPrebuilt`). */
+function wireTime(value: Time | undefined): string | undefined {
+  const ms = value == null ? NaN : new Date(value).getTime();
+  return Number.isFinite(ms) ? isoTime(ms) : undefined;
 }
 
 function objectOrUndefined(value: unknown): JsonObject | undefined {
@@ -32,11 +33,32 @@ function objectOrUndefined(value: unknown): JsonObject | undefined {
   return typeof safe === "object" && safe !== null && !Array.isArray(safe) ? safe : undefined;
 }
 
-function prebuiltSpan(span: PrebuiltSpan, index: number, traceStart: string): SpanData {
-  const at = `logTrace spans[${index}]`;
-  assertString(span.name, `${at}.name`);
-  if (span.kind !== undefined) assertOneOf(span.kind, SpanKind, `${at}.kind`);
-  if (span.status !== undefined) assertOneOf(span.status, SpanStatusCode, `${at}.status`);
+/** The developer's mistakes in a pre-built trace, each a TypeError naming the field. */
+export function checkPrebuilt(trace: PrebuiltTrace): void {
+  if (trace === null || typeof trace !== "object") throw new TypeError("PandaProbe: logTrace takes a trace object.");
+  const checkTimes = (item: Record<string, unknown>, at: string) => {
+    for (const field of TIME_FIELDS) {
+      const value = item[field];
+      if (value != null && wireTime(value as Time) === undefined) {
+        throw new TypeError(`PandaProbe: ${at} ${field} is not a valid date: ${describeValue(value)}.`);
+      }
+    }
+  };
+  assertString(trace.name, "logTrace name");
+  if (trace.status !== undefined) assertOneOf(trace.status, TraceStatus, "logTrace status");
+  checkTimes(trace, "logTrace");
+  if (trace.spans === undefined) return;
+  if (!Array.isArray(trace.spans)) throw new TypeError("PandaProbe: logTrace spans must be an array.");
+  trace.spans.forEach((span, i) => {
+    const at = `logTrace spans[${i}]`;
+    assertString(span?.name, `${at}.name`);
+    if (span.kind !== undefined) assertOneOf(span.kind, SpanKind, `${at}.kind`);
+    if (span.status !== undefined) assertOneOf(span.status, SpanStatusCode, `${at}.status`);
+    checkTimes(span, at);
+  });
+}
+
+function prebuiltSpan(span: PrebuiltSpan, traceStart: string): SpanData {
   return {
     span_id: span.span_id ?? crypto.randomUUID(),
     parent_span_id: span.parent_span_id,
@@ -48,10 +70,10 @@ function prebuiltSpan(span: PrebuiltSpan, index: number, traceStart: string): Sp
     model: clampShort(span.model),
     token_usage: objectOrUndefined(span.token_usage),
     metadata: objectOrUndefined(span.metadata),
-    started_at: wireTime(span.started_at, `${at}.started_at`) ?? traceStart,
-    ended_at: wireTime(span.ended_at, `${at}.ended_at`),
+    started_at: wireTime(span.started_at) ?? traceStart,
+    ended_at: wireTime(span.ended_at),
     error: span.error,
-    completion_start_time: wireTime(span.completion_start_time, `${at}.completion_start_time`),
+    completion_start_time: wireTime(span.completion_start_time),
     model_parameters: objectOrUndefined(span.model_parameters),
     cost: objectOrUndefined(span.cost) as Record<string, number> | undefined,
   } as SpanData;
@@ -59,19 +81,14 @@ function prebuiltSpan(span: PrebuiltSpan, index: number, traceStart: string): Sp
 
 /**
  * A pre-built trace on the wire: ids and timestamps filled in and normalised, limits applied,
- * values made JSON-safe. A malformed field (a bad date or enum) is a TypeError naming it.
+ * values made JSON-safe. Throws on what cannot be read at all (the recorder reports it).
  */
 export function normalizePrebuilt(
   trace: PrebuiltTrace,
   ids: { sessionId: string | undefined; userId: string | undefined },
   defaults: { environment: string | undefined; release: string | undefined },
-): { header: TraceHeader; spans: SpanData[] } {
-  assertString(trace.name, "logTrace name");
-  if (trace.status !== undefined) assertOneOf(trace.status, TraceStatus, "logTrace status");
-  if (trace.spans !== undefined && !Array.isArray(trace.spans)) {
-    throw new TypeError("PandaProbe: logTrace spans must be an array.");
-  }
-  const started = wireTime(trace.started_at, "logTrace started_at") ?? isoTime(Date.now());
+): [TraceHeader, SpanData[]] {
+  const started = wireTime(trace.started_at) ?? isoTime(Date.now());
   const header = {
     trace_id: trace.trace_id ?? crypto.randomUUID(),
     name: clampName(trace.name, "trace"),
@@ -80,12 +97,12 @@ export function normalizePrebuilt(
     output: snapshot(trace.output),
     metadata: objectOrUndefined(trace.metadata),
     started_at: started,
-    ended_at: wireTime(trace.ended_at, "logTrace ended_at"),
+    ended_at: wireTime(trace.ended_at),
     session_id: clampShort(ids.sessionId),
     user_id: clampShort(ids.userId),
     tags: Array.isArray(trace.tags) ? trace.tags.filter((t) => typeof t === "string") : undefined,
     environment: clampShort(trace.environment ?? defaults.environment),
     release: clampShort(trace.release ?? defaults.release),
   } as TraceHeader;
-  return { header, spans: (trace.spans ?? []).map((s, i) => prebuiltSpan(s, i, started)) };
+  return [header, (Array.isArray(trace.spans) ? trace.spans : []).map((s) => prebuiltSpan(s, started))];
 }

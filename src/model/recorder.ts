@@ -9,8 +9,8 @@ export interface Recorder {
    * that ended after its trace (an upsert of the same trace). Never throws.
    */
   recordTrace(trace: Trace, spans: readonly Span[]): void;
-  /** Queues a trace built elsewhere (`logTrace`). Never throws. */
-  recordData(header: TraceHeader, spans: SpanData[]): void;
+  /** Queues a trace built elsewhere (`logTrace`); what `data` throws is reported. Never throws. */
+  recordData(data: () => [TraceHeader, SpanData[]]): void;
   /** Warns once per client about an id cut to the backend's limit. */
   warnOnce(key: string, message: string): void;
 }

@@ -63,7 +63,7 @@ export class Span extends Observation {
     super();
     this.spanId = crypto.randomUUID();
     this.startedAt = Date.now();
-    assertString(name, "span name");
+    if (process.env.NODE_ENV !== "production") assertString(name, "span name");
     this.trace = trace;
     this.parentSpanId = parentSpanId;
     this.name = clampName(name, "span");
@@ -71,7 +71,7 @@ export class Span extends Observation {
     this.status = SpanStatusCode.UNSET;
     if (options) {
       if (options.kind !== undefined) {
-        assertOneOf(options.kind, SpanKind, "span kind");
+        if (process.env.NODE_ENV !== "production") assertOneOf(options.kind, SpanKind, "span kind");
         this.kind = options.kind;
       }
       if (options.input !== undefined) this.setInput(options.input);
@@ -94,14 +94,16 @@ export class Span extends Observation {
   }
 
   setModel(model: string): this {
-    assertString(model, "model");
+    if (process.env.NODE_ENV !== "production") assertString(model, "model");
     this.model = clampShort(model);
     return this;
   }
 
   setTokenUsage(usage: TokenUsage): this {
-    assertPlainObject(usage, "token usage");
+    if (process.env.NODE_ENV !== "production") assertPlainObject(usage, "token usage");
     const safe = toJsonSafe(usage) as TokenUsage;
+    // Unchecked in production builds: usage that is not an object is left out.
+    if (typeof safe !== "object" || safe === null) return this;
     if (
       safe.total_tokens === undefined &&
       typeof safe.prompt_tokens === "number" &&
@@ -115,9 +117,10 @@ export class Span extends Observation {
 
   /** Keeps the model's knobs and drops anything that looks like a credential. */
   setModelParameters(parameters: Record<string, unknown>): this {
-    assertPlainObject(parameters, "model parameters");
+    if (process.env.NODE_ENV !== "production") assertPlainObject(parameters, "model parameters");
     const kept: Record<string, unknown> = {};
-    for (const key of Object.keys(parameters)) {
+    // Object(): production builds skip the check above, and null must not throw there.
+    for (const key of Object.keys(Object(parameters))) {
       if (!CREDENTIAL_KEY.test(key)) kept[key] = parameters[key];
     }
     this.modelParameters = toJsonSafe(kept) as JsonObject;
@@ -125,9 +128,9 @@ export class Span extends Observation {
   }
 
   setCost(cost: Record<string, number>): this {
-    assertPlainObject(cost, "cost");
+    if (process.env.NODE_ENV !== "production") assertPlainObject(cost, "cost");
     const kept: Record<string, number> = {};
-    for (const key of Object.keys(cost)) {
+    for (const key of Object.keys(Object(cost))) {
       const value = cost[key];
       if (typeof value === "number" && Number.isFinite(value)) kept[key] = value;
     }

@@ -47,7 +47,7 @@ export class Trace extends Observation {
     this.traceId = crypto.randomUUID();
     this.spans = [];
     this.startedAt = Date.now();
-    assertString(name, "trace name");
+    if (process.env.NODE_ENV !== "production") assertString(name, "trace name");
     this.name = clampName(name, "trace");
     this.recorder = recorder;
     this.sessionId = this.checkId(ids.sessionId, "session");
@@ -59,8 +59,10 @@ export class Trace extends Observation {
     }
   }
 
+  /** Production builds skip the argument checks: an id that is not a string is left out there. */
   private checkId(id: string | undefined, kind: string): string | undefined {
-    if (id !== undefined && id.length > MAX_ID_LENGTH) {
+    if (typeof id !== "string") return undefined;
+    if (id.length > MAX_ID_LENGTH) {
       this.recorder?.warnOnce(
         `long-${kind}-id`,
         `a ${kind} id longer than ${MAX_ID_LENGTH} characters was cut to fit; ids should be short (UUIDs).`,
@@ -105,14 +107,17 @@ export class Trace extends Observation {
 
   /** Adds tags (the backend unions them). */
   setTags(tags: string[]): this {
-    if (!Array.isArray(tags)) throw new TypeError("PandaProbe: tags must be an array of strings.");
-    for (const tag of tags) assertString(tag, "a tag");
-    this.tags = [...new Set([...(this.tags ?? []), ...tags])];
+    if (process.env.NODE_ENV !== "production") {
+      if (!Array.isArray(tags)) throw new TypeError("PandaProbe: tags must be an array of strings.");
+      for (const tag of tags) assertString(tag, "a tag");
+    }
+    // Unchecked in production builds: what is not a string tag is left out.
+    if (Array.isArray(tags)) this.tags = [...new Set([...(this.tags ?? []), ...tags.filter((t) => typeof t === "string")])];
     return this;
   }
 
   setStatus(status: TraceStatus): this {
-    assertOneOf(status, TraceStatus, "trace status");
+    if (process.env.NODE_ENV !== "production") assertOneOf(status, TraceStatus, "trace status");
     this.status = status;
     return this;
   }

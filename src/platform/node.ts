@@ -1,4 +1,5 @@
-import { envReader, missingCredentials, processEnv } from "../config/env.js";
+import { checkOptions } from "../config/check.js";
+import { missingCredentials, processEnv, readEnv } from "../config/env.js";
 import { BatchExporter } from "../export/batch-exporter.js";
 import { createHttpSender } from "../export/http-sender.js";
 import { SDK_VERSION } from "../version.js";
@@ -11,7 +12,8 @@ let exitHookInstalled = false;
 /** Servers: credentials from options or the environment, a batching HTTP exporter. */
 export const nodePlatform: Platform = {
   env: processEnv,
-  readEnv: envReader,
+  readEnv,
+  checkOptions,
   refuse: missingCredentials,
   flushOnExit(flush) {
     live.add(flush);

@@ -1,5 +1,5 @@
 import type { Env } from "../config/env.js";
-import type { EnvReader, ResolvedConfig } from "../config/options.js";
+import type { PandaProbeOptions, ResolvedConfig } from "../config/options.js";
 import type { PandaProbeError } from "../errors.js";
 import type { Exporter } from "../export/types.js";
 
@@ -7,8 +7,10 @@ import type { Exporter } from "../export/types.js";
 export interface Platform {
   /** `PANDAPROBE_*` variables where the runtime has a process environment. */
   env(): Env | undefined;
-  /** Reads options from such variables; absent where there are none, so browsers ship no parsing. */
-  readEnv?(env: Env): EnvReader;
+  /** The options such variables set, parsed; absent where there are none, so browsers ship no parsing. */
+  readEnv?(env: Env, options: PandaProbeOptions | undefined): PandaProbeOptions;
+  /** Throws on a developer's mistake in the options; absent in production browser bundles. */
+  checkOptions?(options: PandaProbeOptions | undefined, config: ResolvedConfig): void;
   /** Why this config cannot send from this runtime (missing key, a key in a browser), or undefined. */
   refuse(config: ResolvedConfig): string | undefined;
   createExporter(config: ResolvedConfig, hooks: ExporterHooks): Exporter;

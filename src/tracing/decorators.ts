@@ -29,10 +29,12 @@ export function traceFunction<F extends AnyFunction>(
   fn: F,
   options?: TraceFnOptions,
 ): F {
-  assertFunction(fn, "trace()'s argument");
-  assertKnownKeys(options, [...TRACE_OPTION_KEYS, "name"], "trace() option");
-  assertOptionalString(options?.name, "trace name");
-  resolveIds(options);
+  if (process.env.NODE_ENV !== "production") {
+    assertFunction(fn, "trace()'s argument");
+    assertKnownKeys(options, [...TRACE_OPTION_KEYS, "name"], "trace() option");
+    assertOptionalString(options?.name, "trace name");
+    resolveIds(options);
+  }
   const name = options?.name || fn.name || "trace";
   return keepIdentity(function (this: unknown, ...args: unknown[]) {
     const recorder = recorderNow();
@@ -46,9 +48,11 @@ export function traceFunction<F extends AnyFunction>(
 
 /** fn as a span of the current trace; outside a trace it is fn itself, called as is. */
 export function spanFunction<F extends AnyFunction>(fn: F, options?: SpanFnOptions): F {
-  assertFunction(fn, "span()'s argument");
-  assertKnownKeys(options, [...SPAN_OPTION_KEYS, "name"], "span() option");
-  assertOptionalString(options?.name, "span name");
+  if (process.env.NODE_ENV !== "production") {
+    assertFunction(fn, "span()'s argument");
+    assertKnownKeys(options, [...SPAN_OPTION_KEYS, "name"], "span() option");
+    assertOptionalString(options?.name, "span name");
+  }
   const name = options?.name || fn.name || "span";
   const spanOptions: SpanOptions = { kind: options?.kind, model: options?.model, metadata: options?.metadata };
   return keepIdentity(function (this: unknown, ...args: unknown[]) {

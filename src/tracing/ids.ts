@@ -9,8 +9,10 @@ export function resolveIds(
   explicit: { sessionId?: string; userId?: string } | undefined,
   ctx: Context = contextManager().active(),
 ): { sessionId: string | undefined; userId: string | undefined } {
-  assertOptionalString(explicit?.sessionId, "sessionId");
-  assertOptionalString(explicit?.userId, "userId");
+  if (process.env.NODE_ENV !== "production") {
+    assertOptionalString(explicit?.sessionId, "sessionId");
+    assertOptionalString(explicit?.userId, "userId");
+  }
   const defaults = contextManager().defaults();
   return {
     sessionId: explicit?.sessionId ?? ctx.sessionId ?? defaults.sessionId,
