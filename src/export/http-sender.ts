@@ -1,4 +1,5 @@
 import { PandaProbeError, type PandaProbeErrorCode } from "../errors.js";
+import { failureDetail, type FailureDetail } from "./failure-detail.js";
 import { backgroundTimer, isRetryableStatus, parseRetryAfter } from "./retry.js";
 import type { Envelope } from "./types.js";
 
@@ -6,6 +7,8 @@ import type { Envelope } from "./types.js";
 export type SendResult =
   | { ok: true; status: number }
   | { ok: false; retryable: boolean; status?: number; retryAfterMs?: number; error: PandaProbeError };
+
+export type Send = (envelope: Envelope, keepalive?: boolean) => Promise<SendResult>;
 
 export interface HttpSenderOptions {
   /** Base URL, e.g. `https://api.pandaprobe.com`; one trailing slash is tolerated. */
@@ -18,46 +21,56 @@ export interface HttpSenderOptions {
   fetch?: typeof fetch;
 }
 
-/** Enough of an error body to explain a rejection without buffering arbitrary payloads. */
-const MAX_BODY_BYTES = 2048;
-/** Error bodies that are not the API's JSON shape are quoted only this far. */
-const MAX_SNIPPET_CHARS = 200;
-/** Header values that are credentials and must never appear in an error message. */
-const SECRET_HEADERS = new Set(["x-api-key", "authorization"]);
+/** Node's sender: every failure explained in full, whatever NODE_ENV says (server logs are where it is read). */
+export function createHttpSender(options: HttpSenderOptions): Send {
+  return sender(options, failureDetail);
+}
+
+/** A page's sender: the status and a short message; the error body's reason in development builds only. */
+export function createBrowserHttpSender(options: HttpSenderOptions): Send {
+  return sender(options, process.env.NODE_ENV !== "production" ? failureDetail : undefined);
+}
 
 /**
- * Builds the function that POSTs one envelope. Each call is one attempt with its own `X-Request-ID`,
- * so every HTTP request the server sees (retries included) can be told apart in its logs.
+ * Each call is one attempt with its own `X-Request-ID`, so every HTTP request the server sees
+ * (retries included) can be told apart in its logs.
  */
-export function createHttpSender(
-  options: HttpSenderOptions,
-): (envelope: Envelope, keepalive?: boolean) => Promise<SendResult> {
-  const { endpoint, headers, timeoutMs } = options;
-  const base = endpoint.endsWith("/") ? endpoint.slice(0, -1) : endpoint;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+function sender({ endpoint, headers, timeoutMs, fetch = globalThis.fetch }: HttpSenderOptions, detail?: FailureDetail): Send {
+  const base = endpoint.replace(/\/$/, "");
 
   /** keepalive: the request outlives the page (sent while it is being hidden or closed). */
-  return async function send(envelope: Envelope, keepalive = false): Promise<SendResult> {
+  return async (envelope, keepalive = false) => {
     const url = base + envelope.path;
     let given: Record<string, string> = {};
-    const failure = (retryable: boolean, code: PandaProbeErrorCode, message: string, cause?: unknown): SendResult => ({
-      ok: false,
-      retryable,
-      error: new PandaProbeError(code, redact(`POST ${url}: ${message}`, given), { cause }),
-    });
+    const failure = (
+      retryable: boolean,
+      code: PandaProbeErrorCode,
+      message: string,
+      cause?: unknown,
+      status?: number,
+      retryAfterMs?: number,
+    ): SendResult => {
+      message = `POST ${url}: ${message}`;
+      return {
+        ok: false,
+        retryable,
+        status,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        error: new PandaProbeError(code, detail?.redact(message, given) ?? message, { cause, status }),
+      };
+    };
     try {
       given = typeof headers === "function" ? headers() : headers;
     } catch (cause) {
       // A broken headers callback fails every attempt the same way: report it, do not retry.
-      return failure(false, "internal", `headers callback threw: ${describe(cause)}`, cause);
+      return failure(false, "internal", `headers callback threw${detail?.error(cause) ?? ""}`, cause);
     }
     const controller = new AbortController();
     const timer = backgroundTimer(() => controller.abort(), timeoutMs);
-
     try {
       let response: Response;
       try {
-        response = await fetchImpl(url, {
+        response = await fetch(url, {
           method: "POST",
           headers: { "Content-Type": "application/json", ...given, "X-Request-ID": requestId() },
           body: envelope.body,
@@ -65,102 +78,32 @@ export function createHttpSender(
           keepalive,
         });
       } catch (cause) {
-        const message = controller.signal.aborted ? `timed out after ${timeoutMs} ms` : `network error: ${describe(cause)}`;
+        const message = controller.signal.aborted ? `timed out after ${timeoutMs} ms` : `network error${detail?.error(cause) ?? ""}`;
         return failure(true, "network_error", message, cause);
       }
-
-      // Read (and thereby drain) the body even on success: a fully consumed body frees the keep-alive
-      // connection for the next request. The timeout still applies, so a stalled body cannot hang us.
-      const text = await readCapped(response, MAX_BODY_BYTES);
-      const { status, statusText } = response;
+      const reason = (await detail?.reason(response)) ?? "";
+      const { status } = response;
       if (response.ok) return { ok: true, status };
-
-      const reason = explain(text);
-      const message = `POST ${url}: HTTP ${status}${statusText ? ` ${statusText}` : ""}${reason ? `: ${reason}` : ""}`;
-      const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
-      return {
-        ok: false,
-        retryable: isRetryableStatus(status),
+      return failure(
+        isRetryableStatus(status),
+        "http_error",
+        `HTTP ${status}${reason}`,
+        undefined,
         status,
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-        error: new PandaProbeError("http_error", redact(message, given), { status }),
-      };
+        parseRetryAfter(response.headers.get("retry-after")),
+      );
     } finally {
       clearTimeout(timer);
     }
   };
 }
 
-/** `crypto.randomUUID` is missing in insecure browser contexts (plain http); fall back to getRandomValues. */
+/** `crypto.randomUUID` is missing in insecure browser contexts (plain http): a v4 UUID from getRandomValues. */
 function requestId(): string {
-  const c = globalThis.crypto;
-  if (typeof c.randomUUID === "function") return c.randomUUID();
-  const b = c.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6]! & 0x0f) | 0x40;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/**
- * Reads at most `cap` bytes of the body as text, then cancels the rest. Never throws: a body that
- * breaks mid-way (or times out) leaves whatever was read, because the status line already tells the outcome.
- */
-async function readCapped(response: Response, cap: number): Promise<string> {
-  const body = response.body;
-  if (!body) return "";
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  let bytes = 0;
-  try {
-    while (bytes < cap) {
-      const { done, value } = await reader.read();
-      if (done) return text + decoder.decode();
-      const chunk = value.subarray(0, cap - bytes);
-      bytes += chunk.byteLength;
-      text += decoder.decode(chunk, { stream: true });
-    }
-    text += decoder.decode();
-    await reader.cancel();
-  } catch {
-    await reader.cancel().catch(() => {});
-  }
-  return text;
-}
-
-/** Turns an error body into a short reason: the API's `detail` and per-field `errors`, else a snippet. */
-function explain(text: string): string {
-  const parts: string[] = [];
-  try {
-    const { detail, errors } = (JSON.parse(text) ?? {}) as { detail?: unknown; errors?: unknown };
-    if (typeof detail === "string" && detail) parts.push(detail);
-    if (Array.isArray(errors)) {
-      for (const e of errors) {
-        if (typeof e !== "object" || e === null) continue;
-        const { field, message } = e as { field?: unknown; message?: unknown };
-        parts.push(typeof field === "string" && field ? `${field}: ${String(message)}` : String(message));
-      }
-    }
-  } catch {
-    // Not JSON: the snippet below.
-  }
-  if (parts.length > 0) return parts.join("; ");
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > MAX_SNIPPET_CHARS ? `${flat.slice(0, MAX_SNIPPET_CHARS)}…` : flat;
-}
-
-/** fetch's own message is vague ("fetch failed"); the cause (ECONNREFUSED, "other side closed") is what helps. */
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? err.cause.message : undefined;
-  return cause && cause !== err.message ? `${err.message} (${cause})` : err.message;
-}
-
-/** A server may echo the key back ("invalid key sk_pp_..."); scrub credentials from anything we report. */
-function redact(message: string, headers: Record<string, string>): string {
-  for (const [name, value] of Object.entries(headers)) {
-    if (SECRET_HEADERS.has(name.toLowerCase()) && value) message = message.split(value).join("[redacted]");
-  }
-  return message;
+  return (
+    crypto.randomUUID?.() ??
+    "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
+      (+c ^ (crypto.getRandomValues(new Uint8Array(1))[0]! & (15 >> (+c / 4)))).toString(16),
+    )
+  );
 }

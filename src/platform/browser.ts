@@ -1,6 +1,6 @@
 import { DEFAULT_ENDPOINT } from "../config/options.js";
 import { createBrowserExporter } from "../export/browser-exporter.js";
-import { createHttpSender } from "../export/http-sender.js";
+import { createBrowserHttpSender } from "../export/http-sender.js";
 import { IdbStore } from "../export/idb-store.js";
 import { MemoryStore } from "../export/store.js";
 import type { Platform } from "./platform.js";
@@ -30,13 +30,13 @@ export const browserPlatform: Platform = {
   },
   createExporter(config, { report, log }) {
     const bounds = { maxCount: config.maxQueueSize, maxBytes: MAX_QUEUE_BYTES };
-    const headers: Record<string, string> = { "Content-Type": "application/json" };
+    const headers: Record<string, string> = {};
     if (config.apiKey) headers["X-API-Key"] = config.apiKey;
     if (config.projectName) headers["X-Project-Name"] = config.projectName;
     return createBrowserExporter({
       openStore: (onClosed) => IdbStore.open(QUEUE_NAME, bounds, onClosed),
       memoryStore: new MemoryStore(bounds),
-      send: createHttpSender({ endpoint: config.endpoint, headers, timeoutMs: config.timeout * 1000, fetch: config.fetch }),
+      send: createBrowserHttpSender({ endpoint: config.endpoint, headers, timeoutMs: config.timeout * 1000, fetch: config.fetch }),
       name: QUEUE_NAME,
       batchSize: config.batchSize,
       flushIntervalMs: config.flushInterval * 1000,

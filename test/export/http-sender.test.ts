@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { PandaProbeError } from "../../src/errors.js";
-import { createHttpSender, type SendResult } from "../../src/export/http-sender.js";
+import { createBrowserHttpSender, createHttpSender, type SendResult } from "../../src/export/http-sender.js";
 
 const API_KEY = "sk_pp_test_DO_NOT_LEAK_0123456789";
 const headers = () => ({ "X-API-Key": API_KEY, "X-Project-Name": "sdk-tests" });
@@ -45,6 +45,8 @@ async function startServer(handler: (req: IncomingMessage, res: ServerResponse) 
 }
 
 afterEach(async () => {
+  vi.unstubAllEnvs();
+  vi.unstubAllGlobals();
   for (const server of servers.splice(0)) {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -293,5 +295,58 @@ describe("createHttpSender against a real HTTP server", () => {
     expect(result).toMatchObject({ retryable: true });
     expect(result.error.code).toBe("network_error");
     expect(result.error.message).toContain("http://example.invalid/traces");
+  });
+});
+
+describe("createBrowserHttpSender", () => {
+  const rejection = () =>
+    startServer((_req, res) =>
+      json(res, 422, { detail: `Invalid API key ${API_KEY}`, errors: [{ field: "name", message: "too long" }] }, { "Retry-After": "3" }),
+    );
+
+  it("in development, explains failures as fully as Node does", async () => {
+    const server = await rejection();
+    const send = createBrowserHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+
+    const result = failure(await send(envelope));
+
+    expect(result).toMatchObject({ retryable: false, status: 422, retryAfterMs: 3_000, error: { code: "http_error", status: 422 } });
+    expect(result.error.message).toContain("Invalid API key [redacted]; name: too long");
+  });
+
+  it("in a production build, reports the code, status and Retry-After with a short message, without reading the body", async () => {
+    vi.stubEnv("NODE_ENV", "production");
+    const server = await rejection();
+    const send = createBrowserHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+
+    const result = failure(await send(envelope));
+
+    expect(result).toMatchObject({ retryable: false, status: 422, retryAfterMs: 3_000, error: { code: "http_error", status: 422 } });
+    expect(result.error.message).toBe(`POST ${server.endpoint}/traces: HTTP 422`);
+    const refused = createBrowserHttpSender({
+      endpoint: server.endpoint,
+      headers,
+      timeoutMs: 2_000,
+      fetch: () => Promise.reject(new TypeError("fetch failed")),
+    });
+    expect(failure(await refused(envelope)).error).toMatchObject({
+      code: "network_error",
+      message: `POST ${server.endpoint}/traces: network error`,
+      cause: new TypeError("fetch failed"),
+    });
+  });
+
+  it("makes a v4 X-Request-ID from getRandomValues where randomUUID is missing (insecure browser contexts)", async () => {
+    const server = await startServer((_req, res) => json(res, 202, {}));
+    const { getRandomValues } = globalThis.crypto;
+    vi.stubGlobal("crypto", { getRandomValues: getRandomValues.bind(globalThis.crypto) });
+    const send = createBrowserHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+
+    await send(envelope);
+    await send(envelope);
+
+    const ids = server.received.map((r) => r.headers["x-request-id"]);
+    expect(ids).toEqual([expect.stringMatching(UUID), expect.stringMatching(UUID)]);
+    expect(ids[0]).not.toBe(ids[1]);
   });
 });
