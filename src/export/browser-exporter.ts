@@ -25,7 +25,6 @@ export interface BrowserExporterOptions {
 }
 
 const REOPEN_AFTER_MS = 30_000;
-const ALL = Number.MAX_SAFE_INTEGER;
 
 type Listen = (type: string, fn: () => void) => void;
 type Lifecycle = Partial<Record<"addEventListener" | "removeEventListener", Listen>>;
@@ -90,7 +89,7 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
     store = Promise.resolve(opened);
     // Behind the writes already headed for memory, so none of them is left behind there.
     await (writes = writes.then(async () => {
-      const waiting = await memoryStore.oldest(ALL);
+      const waiting = await memoryStore.oldest();
       try {
         await opened.add(waiting);
       } catch (error) {
@@ -191,7 +190,7 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
     leaving = true;
     sendKeepalive([...writing, ...pending]);
     // Without IndexedDB, what waits in memory dies with the page unless it leaves now.
-    if (inMemory) void memoryStore.oldest(ALL).then(sendKeepalive);
+    if (inMemory) void memoryStore.oldest().then(sendKeepalive);
     void persist();
   };
 

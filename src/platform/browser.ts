@@ -1,8 +1,8 @@
 import { DEFAULT_ENDPOINT } from "../config/options.js";
 import { createBrowserExporter } from "../export/browser-exporter.js";
 import { createBrowserHttpSender } from "../export/http-sender.js";
-import { IdbStore } from "../export/idb-store.js";
-import { MemoryStore } from "../export/store.js";
+import { openIdbStore } from "../export/idb-store.js";
+import { memoryStore } from "../export/store.js";
 import type { Platform } from "./platform.js";
 
 const QUEUE_NAME = "pandaprobe-queue";
@@ -34,8 +34,8 @@ export const browserPlatform: Platform = {
     if (config.apiKey) headers["X-API-Key"] = config.apiKey;
     if (config.projectName) headers["X-Project-Name"] = config.projectName;
     return createBrowserExporter({
-      openStore: (onClosed) => IdbStore.open(QUEUE_NAME, bounds, onClosed),
-      memoryStore: new MemoryStore(bounds),
+      openStore: (onClosed) => openIdbStore(QUEUE_NAME, bounds, onClosed),
+      memoryStore: memoryStore(bounds),
       send: createBrowserHttpSender({ endpoint: config.endpoint, headers, timeoutMs: config.timeout * 1000, fetch: config.fetch }),
       name: QUEUE_NAME,
       batchSize: config.batchSize,

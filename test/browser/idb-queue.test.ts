@@ -6,9 +6,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createBrowserExporter, type BrowserExporterOptions } from "../../src/export/browser-exporter.js";
-import { createHttpSender, type SendResult } from "../../src/export/http-sender.js";
-import { IdbStore } from "../../src/export/idb-store.js";
-import { MemoryStore, type Bounds, type QueueStore } from "../../src/export/store.js";
+import { createBrowserHttpSender, type SendResult } from "../../src/export/http-sender.js";
+import { openIdbStore } from "../../src/export/idb-store.js";
+import { memoryStore, type Bounds, type QueueStore } from "../../src/export/store.js";
 import type { Envelope, Exporter } from "../../src/export/types.js";
 import type { PandaProbeError } from "../../src/errors.js";
 import { startCollector, type Collector } from "../support/collector.js";
@@ -61,7 +61,7 @@ interface HarnessOptions extends Partial<BrowserExporterOptions> {
 
 function startExporter(options: HarnessOptions = {}): Harness {
   const { endpoint = collector.url, timeoutMs = 2000, bounds = ROOMY, beforeSend, owned = true, ...rest } = options;
-  const http = createHttpSender({
+  const http = createBrowserHttpSender({
     endpoint,
     headers: { "X-API-Key": "sk_pp_queue", "X-Project-Name": "idb-queue-tests" },
     timeoutMs,
@@ -69,8 +69,8 @@ function startExporter(options: HarnessOptions = {}): Harness {
   const reports: PandaProbeError[] = [];
   const sends: Harness["sends"] = [];
   const exporter = createBrowserExporter({
-    openStore: (onClosed) => IdbStore.open(dbName, bounds, onClosed),
-    memoryStore: new MemoryStore(bounds),
+    openStore: (onClosed) => openIdbStore(dbName, bounds, onClosed),
+    memoryStore: memoryStore(bounds),
     async send(envelope, keepalive) {
       const entry: Harness["sends"][number] = { envelope, keepalive };
       sends.push(entry);
@@ -275,7 +275,7 @@ describe("when IndexedDB cannot be used", () => {
     let failNextAdd = true;
     const { exporter, reports } = startExporter({
       openStore: async (onClosed) => {
-        const store = await IdbStore.open(dbName, ROOMY, onClosed);
+        const store = await openIdbStore(dbName, ROOMY, onClosed);
         return Object.assign(Object.create(store) as QueueStore, {
           add(records: Parameters<QueueStore["add"]>[0]) {
             if (!failNextAdd) return store.add(records);
@@ -309,7 +309,7 @@ describe("when IndexedDB cannot be used", () => {
       retryMaxMs: 60_000,
       openStore: (onClosed) => {
         closeConnection = onClosed;
-        return IdbStore.open(dbName, ROOMY, onClosed);
+        return openIdbStore(dbName, ROOMY, onClosed);
       },
       beforeSend: async (envelope) => void inDbAtSend.push((await storedRecords(dbName)).some((r) => r.body === envelope.body)),
     });

@@ -7,7 +7,7 @@ import "fake-indexeddb/auto";
 import { IDBFactory } from "fake-indexeddb";
 import { createServer, type AddressInfo, type Server, connect } from "node:net";
 import { Client, SpanKind } from "../../../src/index.js";
-import { IdbStore } from "../../../src/export/idb-store.js";
+import { openIdbStore } from "../../../src/export/idb-store.js";
 import type { StoredRecord } from "../../../src/export/store.js";
 import type { Envelope } from "../../../src/export/types.js";
 import type { TraceData } from "../../../src/model/wire.js";
@@ -19,14 +19,12 @@ export function freshIndexedDB(): void {
 }
 
 const LOOSE = { maxCount: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER };
-/** IndexedDB's getAll takes an unsigned long count. */
-const ALL = 2 ** 32 - 1;
 
 /** The records of the queue database, read through a connection of its own (as another tab would). */
 export async function storedRecords(dbName: string): Promise<StoredRecord[]> {
-  const store = await IdbStore.open(dbName, LOOSE, () => {});
+  const store = await openIdbStore(dbName, LOOSE, () => {});
   try {
-    return await store.oldest(ALL);
+    return await store.oldest();
   } finally {
     store.close();
   }
