@@ -28,9 +28,9 @@ export interface ScoreOptions {
 const NUMERIC = /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 function scoreDataType(value: number | boolean | string): ScoreDataType {
-  if (typeof value === "number") return ScoreDataType.NUMERIC;
-  if (typeof value === "boolean") return ScoreDataType.BOOLEAN;
-  return NUMERIC.test(value) ? ScoreDataType.NUMERIC : ScoreDataType.CATEGORICAL;
+  if (typeof value === "number") return "NUMERIC";
+  if (typeof value === "boolean") return "BOOLEAN";
+  return NUMERIC.test(value) ? "NUMERIC" : "CATEGORICAL";
 }
 
 /**
@@ -58,7 +58,6 @@ export class Client {
     if (refused) throw configError(refused);
     const { debug, maxPayloadSize } = config;
     const printed = new Set<string>();
-    const warned = new Set<string>();
     const report = (error: PandaProbeError) => dispatchError(error, handlers, printed, debug);
     const log = debug ? (message: string) => console.debug(`[pandaprobe] ${message}`) : undefined;
     const exporter = (this.exporter = config.exporter ?? platform.createExporter(config, { report, log }));
@@ -75,15 +74,18 @@ export class Client {
         report(new PandaProbeError("internal", `PandaProbe: could not record a trace: ${String(error)}`, { cause: error }));
       }
     };
-    this.recorder = {
+    const recorder: Recorder = (this.recorder = {
       recordTrace: (trace, spans) => enqueue(() => [trace.header(environment, release), spans.map((span) => span.toData())]),
       recordData: enqueue,
-      warnOnce(key, message) {
+    });
+    if (process.env.NODE_ENV !== "production") {
+      const warned = new Set<string>();
+      recorder.warnOnce = (key, message) => {
         if (warned.has(key)) return;
         warned.add(key);
         console.warn(`[pandaprobe] ${message}`);
-      },
-    };
+      };
+    }
     this.stopFlushOnExit = platform.flushOnExit?.(() => this.flush());
   }
 

@@ -84,25 +84,34 @@ function streamed(chunks: unknown[], returned: unknown): unknown {
   return chunks.every((c) => typeof c === "string") ? chunks.join("") : chunks;
 }
 
+/**
+ * The generator observers drive the source with the consumer's calls: `next(sent)` or, when the
+ * consumer threw into them, `throw(error)`. Sync and async differ only by their awaits.
+ */
+type Resume = "next" | "throw";
+
 async function* observeAsyncGenerator(enter: Enter, inner: AsyncGenerator, outcome: Outcome) {
   const chunks: unknown[] = [];
   let finished = false;
+  let method: Resume = "next";
+  let arg: unknown;
   try {
-    let step = await enter(() => inner.next());
-    while (!step.done) {
-      chunks.push(step.value);
-      let sent: unknown;
-      try {
-        sent = yield step.value;
-      } catch (thrown) {
-        step = await enter(() => inner.throw(thrown));
-        continue;
+    for (;;) {
+      const step = await enter(() => inner[method](arg));
+      if (step.done) {
+        finished = true;
+        outcome.ok(streamed(chunks, step.value));
+        return step.value;
       }
-      step = await enter(() => inner.next(sent));
+      chunks.push(step.value);
+      try {
+        arg = yield step.value;
+        method = "next";
+      } catch (thrown) {
+        arg = thrown;
+        method = "throw";
+      }
     }
-    finished = true;
-    outcome.ok(streamed(chunks, step.value));
-    return step.value;
   } catch (error) {
     finished = true;
     outcome.fail(error);
@@ -122,22 +131,25 @@ async function* observeAsyncGenerator(enter: Enter, inner: AsyncGenerator, outco
 function* observeGenerator(enter: Enter, inner: Generator, outcome: Outcome) {
   const chunks: unknown[] = [];
   let finished = false;
+  let method: Resume = "next";
+  let arg: unknown;
   try {
-    let step = enter(() => inner.next());
-    while (!step.done) {
-      chunks.push(step.value);
-      let sent: unknown;
-      try {
-        sent = yield step.value;
-      } catch (thrown) {
-        step = enter(() => inner.throw(thrown));
-        continue;
+    for (;;) {
+      const step = enter(() => inner[method](arg));
+      if (step.done) {
+        finished = true;
+        outcome.ok(streamed(chunks, step.value));
+        return step.value;
       }
-      step = enter(() => inner.next(sent));
+      chunks.push(step.value);
+      try {
+        arg = yield step.value;
+        method = "next";
+      } catch (thrown) {
+        arg = thrown;
+        method = "throw";
+      }
     }
-    finished = true;
-    outcome.ok(streamed(chunks, step.value));
-    return step.value;
   } catch (error) {
     finished = true;
     outcome.fail(error);

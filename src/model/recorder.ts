@@ -11,6 +11,6 @@ export interface Recorder {
   recordTrace(trace: Trace, spans: readonly Span[]): void;
   /** Queues a trace built elsewhere (`logTrace`); what `data` throws is reported. Never throws. */
   recordData(data: () => [TraceHeader, SpanData[]]): void;
-  /** Warns once per client about an id cut to the backend's limit. */
-  warnOnce(key: string, message: string): void;
+  /** Warns once per client about an id cut to the backend's limit; development builds only. */
+  warnOnce?(key: string, message: string): void;
 }

@@ -67,8 +67,8 @@ export class Span extends Observation {
     this.trace = trace;
     this.parentSpanId = parentSpanId;
     this.name = clampName(name, "span");
-    this.kind = SpanKind.OTHER;
-    this.status = SpanStatusCode.UNSET;
+    this.kind = "OTHER";
+    this.status = "UNSET";
     if (options) {
       if (options.kind !== undefined) {
         if (process.env.NODE_ENV !== "production") assertOneOf(options.kind, SpanKind, "span kind");
@@ -146,7 +146,7 @@ export class Span extends Observation {
   }
 
   setError(error: unknown): this {
-    this.status = SpanStatusCode.ERROR;
+    this.status = "ERROR";
     this.error = errorText(error);
     return this;
   }
@@ -155,7 +155,7 @@ export class Span extends Observation {
   end(): void {
     if (this.endedAt !== undefined) return;
     this.endedAt = Date.now();
-    if (this.status === SpanStatusCode.UNSET) this.status = SpanStatusCode.OK;
+    if (this.status === "UNSET") this.status = "OK";
     this.trace.spanEnded(this);
   }
 

@@ -62,8 +62,8 @@ export class Trace extends Observation {
   /** Production builds skip the argument checks: an id that is not a string is left out there. */
   private checkId(id: string | undefined, kind: string): string | undefined {
     if (typeof id !== "string") return undefined;
-    if (id.length > MAX_ID_LENGTH) {
-      this.recorder?.warnOnce(
+    if (process.env.NODE_ENV !== "production" && id.length > MAX_ID_LENGTH) {
+      this.recorder?.warnOnce?.(
         `long-${kind}-id`,
         `a ${kind} id longer than ${MAX_ID_LENGTH} characters was cut to fit; ids should be short (UUIDs).`,
       );
@@ -124,7 +124,7 @@ export class Trace extends Observation {
 
   /** @internal Marks the trace failed by the error its body threw. */
   fail(error: unknown): void {
-    this.status = TraceStatus.ERROR;
+    this.status = "ERROR";
     this.setMetadata({ error: errorText(error) });
   }
 
@@ -132,7 +132,7 @@ export class Trace extends Observation {
   end(): void {
     if (this.endedAt !== undefined) return;
     this.endedAt = Date.now();
-    this.status ??= TraceStatus.COMPLETED;
+    this.status ??= "COMPLETED";
     this.recorder?.recordTrace(this, this.spans);
   }
 
@@ -140,7 +140,7 @@ export class Trace extends Observation {
     return {
       trace_id: this.traceId,
       name: this.name,
-      status: this.status ?? TraceStatus.RUNNING,
+      status: this.status ?? "RUNNING",
       input: this.input,
       output: this.output,
       metadata: this.metadata,
