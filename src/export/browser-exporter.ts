@@ -29,7 +29,6 @@ const REOPEN_AFTER_MS = 30_000;
 type Listen = (type: string, fn: () => void) => void;
 type Lifecycle = Partial<Record<"addEventListener" | "removeEventListener", Listen>>;
 
-
 /**
  * Every finished trace is written to IndexedDB before it is sent and deleted only after a 2xx, so
  * offline spells, reloads and closed tabs lose nothing. Tabs share the queue: one sends at a time
@@ -39,10 +38,23 @@ type Lifecycle = Partial<Record<"addEventListener" | "removeEventListener", List
  * field names would ship whole in every page that loads the SDK.
  */
 export function createBrowserExporter(options: BrowserExporterOptions): Exporter {
-  const { memoryStore, name, batchSize, send, log } = options;
+  const {
+    memoryStore,
+    name,
+    batchSize,
+    flushIntervalMs,
+    maxConcurrency,
+    send,
+    report,
+    log,
+    retryBaseMs = 500,
+    retryMaxMs = 30_000,
+    keepaliveBudget = 60_000,
+  } = options;
   const fail = (code: PandaProbeErrorCode, message: string, cause?: unknown) =>
-    options.report(new PandaProbeError(code, `PandaProbe: ${message}`, { cause }));
-  let store: Promise<QueueStore>;
+    report(new PandaProbeError(code, `PandaProbe: ${message}`, { cause }));
+  /** Where records are written and read: IndexedDB once open, memory while it cannot be used. */
+  let store: QueueStore | Promise<QueueStore>;
   let inMemory = false;
   let lastOpenAttempt = 0;
   /** Enqueued and not yet written: what a page being closed sends with keepalive. */
@@ -51,8 +63,8 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
   const writing = new Set<Envelope>();
   /** Bodies already sent with keepalive during this departure. */
   const sentOnLeave = new Set<string>();
-  let leaving = false;
-  let budget = 0;
+  /** What keepalive may still carry while the page goes away; undefined while it is visible. */
+  let budget: number | undefined;
   let writes = Promise.resolve();
   let draining: Promise<void> | undefined;
   let drainAgain = false;
@@ -77,8 +89,7 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
       inMemory = true;
       fail("storage", `IndexedDB unavailable (${String(error)}); queueing traces in memory`, error);
     }
-    store = Promise.resolve(memoryStore);
-    return memoryStore;
+    return (store = memoryStore);
   };
 
   /** Back to IndexedDB when it works again, carrying over what waited in memory. */
@@ -86,7 +97,7 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
     if (!inMemory || Date.now() - lastOpenAttempt < REOPEN_AFTER_MS) return;
     const opened = await open();
     if (opened === memoryStore) return;
-    store = Promise.resolve(opened);
+    store = opened;
     // Behind the writes already headed for memory, so none of them is left behind there.
     await (writes = writes.then(async () => {
       const waiting = await memoryStore.oldest();
@@ -117,20 +128,23 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
       }
       for (const envelope of batch) writing.delete(envelope);
       if (evicted > 0) fail("queue_overflow", `trace queue full; evicted the ${evicted} oldest`);
-      channel?.postMessage("queued");
+      channel?.postMessage(0);
       if (timer === undefined && !closed) {
         timer = backgroundTimer(() => {
           timer = undefined;
           void drain();
-        }, options.flushIntervalMs);
+        }, flushIntervalMs);
       }
       if (batch.length >= batchSize) void drain();
     }));
   };
 
-  /** Sends until the queue is empty or the backend asks to wait; one sender per site at a time. */
-  const drain = (force = false): Promise<void> => {
-    if (!force && Date.now() < retryAt) return draining ?? Promise.resolve();
+  /**
+   * Sends until the queue is empty or the backend asks to wait; one sender per site at a time.
+   * Never rejects. Without `force`, a tab whose sibling holds the lock leaves the sending to it.
+   */
+  const drain = (force = false): Promise<void> | undefined => {
+    if (!force && Date.now() < retryAt) return draining;
     if (draining) {
       drainAgain = true;
       return draining;
@@ -140,7 +154,10 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
         do {
           drainAgain = false;
           await reopenIfDue();
-          await withLock(name, force, sendAll);
+          const locks = (globalThis.navigator as { locks?: LockManager } | undefined)?.locks;
+          // Without Web Locks (old browsers, tests) this tab just sends. A lock that is taken means
+          // another tab is sending, and the records it reads include ours.
+          await (locks ? locks.request(name, { ifAvailable: !force }, (lock) => lock && sendAll()) : sendAll());
         } while (drainAgain && Date.now() >= retryAt);
       } catch (error) {
         fail("internal", `sending queued traces failed: ${String(error)}`);
@@ -152,24 +169,29 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
 
   const sendAll = async (): Promise<void> => {
     const queue = await store;
-    for (;;) {
-      const batch = await queue.oldest(batchSize);
-      if (batch.length === 0) return;
-      const results = await mapLimited(batch, options.maxConcurrency, (r) => send(r, false));
+    for (let batch; (batch = await queue.oldest(batchSize)).length > 0; failures = 0) {
       const done: number[] = [];
-      let wait: number | undefined;
-      results.forEach((result, i) => {
-        if (result.ok) return done.push(batch[i]!.id);
-        if (!result.retryable) {
-          options.report(result.error);
-          return done.push(batch[i]!.id);
-        }
-        wait = Math.max(wait ?? 0, result.retryAfterMs ?? 0);
-      });
+      /** The longest Retry-After among the retryable failures (0 without one); -1 when none failed. */
+      let wait = -1;
+      // maxConcurrency workers share one iterator, so each record is sent once.
+      const records = batch.values();
+      await Promise.all(
+        Array.from({ length: maxConcurrency }, async () => {
+          for (const record of records) {
+            const result = await send(record, false);
+            if (!result.ok && result.retryable) {
+              wait = Math.max(wait, result.retryAfterMs ?? 0);
+              continue;
+            }
+            if (!result.ok) report(result.error);
+            done.push(record.id);
+          }
+        }),
+      );
       await queue.remove(done);
-      if (wait !== undefined) {
+      if (wait >= 0) {
         // Kept, not counted against retries: offline spells and outages end, the queue is bounded.
-        const delay = Math.max(wait, backoffDelay(failures++, options.retryBaseMs ?? 500, options.retryMaxMs ?? 30_000));
+        const delay = Math.max(wait, backoffDelay(failures++, retryBaseMs, retryMaxMs));
         log?.(`send failed; retrying in ${delay} ms`);
         retryAt = Date.now() + delay;
         serverAskedToWait = wait > 0;
@@ -180,14 +202,12 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
         }, delay);
         return;
       }
-      failures = 0;
     }
   };
 
   /** The page is being hidden or closed: what is not yet in IndexedDB leaves with keepalive. */
   const sendBeforeLeaving = (): void => {
-    if (!leaving) budget = options.keepaliveBudget ?? 60_000;
-    leaving = true;
+    budget ??= keepaliveBudget;
     sendKeepalive([...writing, ...pending]);
     // Without IndexedDB, what waits in memory dies with the page unless it leaves now.
     if (inMemory) void memoryStore.oldest().then(sendKeepalive);
@@ -198,15 +218,14 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
     for (const envelope of envelopes) {
       if (sentOnLeave.has(envelope.body)) continue;
       const bytes = jsonByteLength(envelope.body);
-      if (bytes > budget) continue;
-      budget -= bytes;
+      if (bytes > budget!) continue;
+      budget! -= bytes;
       sentOnLeave.add(envelope.body);
       void send(envelope, true);
     }
   };
 
   // Listeners wrap drain so an event object is never taken for its `force` argument.
-  const wake = () => void drain();
   const onOnline = () => {
     // The backoff offline failures built up is moot once the network is back.
     if (!serverAskedToWait) retryAt = failures = 0;
@@ -214,7 +233,7 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
   };
   const onVisibility = () => {
     if (globalThis.document?.visibilityState === "hidden") return sendBeforeLeaving();
-    leaving = false;
+    budget = undefined;
     sentOnLeave.clear();
   };
   const listen = (method: keyof Lifecycle) => {
@@ -226,7 +245,7 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
 
   store = open();
   const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(name) : undefined;
-  channel?.addEventListener("message", wake);
+  if (channel) channel.onmessage = () => void drain();
   listen("addEventListener");
   // What an earlier page load left behind goes out first.
   void drain();
@@ -241,7 +260,7 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
       if (closed) return;
       pending.push(envelope);
       // Ended while the page goes away (an app's own pagehide handler): IndexedDB may not commit in time.
-      if (leaving) sendKeepalive([envelope]);
+      if (budget !== undefined) sendKeepalive([envelope]);
       // Writes are batched per task: ending many traces at once costs one transaction.
       if (pending.length === 1) queueMicrotask(persist);
     },
@@ -255,27 +274,4 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
         (await store).close();
       })),
   };
-}
-
-/** Runs fn holding the site-wide sender lock; without Web Locks (old browsers, tests) just runs it. */
-async function withLock(name: string, wait: boolean, fn: () => Promise<void>): Promise<void> {
-  const locks = (globalThis.navigator as { locks?: LockManager } | undefined)?.locks;
-  if (!locks) return fn();
-  await locks.request(name, { ifAvailable: !wait }, async (lock) => {
-    // Another tab holds it and is sending: the records it reads include ours.
-    if (lock) await fn();
-  });
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -15,16 +15,19 @@ const MAX_QUEUE_BYTES = 8 * 1024 * 1024;
  */
 export const browserPlatform: Platform = {
   env: () => undefined,
+  // Refused in production builds as well; the explanation of how to set up a relay is for developers.
   refuse(config) {
     if (!config.apiKey && config.endpoint === DEFAULT_ENDPOINT) {
-      return "in a browser, set endpoint to your app's relay route (served by createRelayHandler from 'pandaprobe/relay').";
+      return process.env.NODE_ENV !== "production"
+        ? "in a browser, set endpoint to your app's relay route (served by createRelayHandler from 'pandaprobe/relay')."
+        : "in a browser, set endpoint to your app's relay route.";
     }
     if (config.apiKey && !config.dangerouslyAllowBrowser) {
-      return (
-        "an apiKey in a browser would expose your secret key to every visitor. Send to your app's relay " +
-        "route instead (endpoint: '/api/pandaprobe', served by createRelayHandler from 'pandaprobe/relay'), " +
-        "or set dangerouslyAllowBrowser: true if this page is private."
-      );
+      return process.env.NODE_ENV !== "production"
+        ? "an apiKey in a browser would expose your secret key to every visitor. Send to your app's relay " +
+            "route instead (endpoint: '/api/pandaprobe', served by createRelayHandler from 'pandaprobe/relay'), " +
+            "or set dangerouslyAllowBrowser: true if this page is private."
+        : "an apiKey in a browser is refused without dangerouslyAllowBrowser: true.";
     }
     return undefined;
   },
