@@ -9,7 +9,7 @@
  * `attempt` counts retries from 0 (the wait before the first retry).
  */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt));
+  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
   return Math.floor(random() * ceiling);
 }
 
@@ -19,8 +19,7 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
  * `undefined` so the caller falls back to its own backoff.
  */
 export function parseRetryAfter(header: string | null, now: number = Date.now()): number | undefined {
-  if (header === null) return undefined;
-  const value = header.trim();
+  const value = header?.trim() ?? "";
   if (/^\d+$/.test(value)) return Number(value) * 1000;
   // Only letters make it an HTTP-date; this keeps Date.parse from reading "-5" or "1.5" as years.
   if (!/[a-z]/i.test(value)) return undefined;
