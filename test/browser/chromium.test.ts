@@ -23,8 +23,13 @@ let contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   collector = await startCollector({ apiKey: TEST_API_KEY, projectName: TEST_PROJECT });
-  const [app, zone] = await Promise.all([bundlePage("plain-app.ts"), bundlePage("zone-app.ts", { target: "es2016" })]);
-  server = await startPageServer(collector, { app, zone });
+  const [app, prod, zone] = await Promise.all([
+    bundlePage("plain-app.ts"),
+    // Minified for the browser, esbuild sets NODE_ENV to production: the build an app ships.
+    bundlePage("plain-app.ts", { minify: true }),
+    bundlePage("zone-app.ts", { target: "es2016" }),
+  ]);
+  server = await startPageServer(collector, { app, prod, zone });
   browser = await launchChromium();
 }, 60_000);
 
@@ -168,18 +173,20 @@ describe("tabs of one site", () => {
 });
 
 describe("outages", () => {
-  it("keeps every trace through 3 s of 503 and delivers them all when the backend recovers", async () => {
-    const recovered = Date.now() + 3000;
-    collector.respond(() => (Date.now() < recovered ? { status: 503, body: { detail: "Service Unavailable" } } : undefined));
-    const page = await open(await newContext());
-    const ids = await page.evaluate(() => window.pp.makeTraces("outage", 30));
-    await waitDelivered("outage", ids, 30_000);
-    const refused = collector.requests.filter((r) => r.status === 503).length;
-    expect(refused).toBeGreaterThan(0);
-    console.log(`[chromium] 503 outage: ${refused} requests refused; all 30 delivered ${Date.now() - recovered} ms after recovery`);
-    // Nothing the backend refused was given up on and reported.
-    expect(await page.evaluate(() => window.pp.errors)).toEqual([]);
-  }, 40_000);
+  for (const [build, bundle] of [["development", "app"], ["production", "prod"]]) {
+    it(`keeps every trace through 3 s of 503 and delivers them all when the backend recovers (${build} build)`, async () => {
+      const recovered = Date.now() + 3000;
+      collector.respond(() => (Date.now() < recovered ? { status: 503, body: { detail: "Service Unavailable" } } : undefined));
+      const page = await open(await newContext(), bundle);
+      const ids = await page.evaluate(() => window.pp.makeTraces("outage", 30));
+      await waitDelivered("outage", ids, 30_000);
+      const refused = collector.requests.filter((r) => r.status === 503).length;
+      expect(refused).toBeGreaterThan(0);
+      console.log(`[chromium] 503 outage, ${build} build: ${refused} requests refused; all 30 delivered ${Date.now() - recovered} ms after recovery`);
+      // Nothing the backend refused was given up on and reported.
+      expect(await page.evaluate(() => window.pp.errors)).toEqual([]);
+    }, 40_000);
+  }
 });
 
 describe("without IndexedDB", () => {
