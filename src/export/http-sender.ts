@@ -13,8 +13,7 @@ export type Send = (envelope: Envelope, keepalive?: boolean) => Promise<SendResu
 export interface HttpSenderOptions {
   /** Base URL, e.g. `https://api.pandaprobe.com`; one trailing slash is tolerated. */
   endpoint: string;
-  /** Static headers, or a function read on every request (so rotated keys or project names apply). */
-  headers: Record<string, string> | (() => Record<string, string>);
+  headers: Record<string, string>;
   /** Whole-request deadline (headers and body); a stalled server is treated as a transient failure. */
   timeoutMs: number;
   /** Injected for tests and exotic runtimes; defaults to the global `fetch`. */
@@ -41,7 +40,6 @@ function sender({ endpoint, headers, timeoutMs, fetch = globalThis.fetch }: Http
   /** keepalive: the request outlives the page (sent while it is being hidden or closed). */
   return async (envelope, keepalive = false) => {
     const url = base + envelope.path;
-    let given: Record<string, string> = {};
     const failure = (
       retryable: boolean,
       code: PandaProbeErrorCode,
@@ -56,15 +54,9 @@ function sender({ endpoint, headers, timeoutMs, fetch = globalThis.fetch }: Http
         retryable,
         status,
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-        error: new PandaProbeError(code, detail?.redact(message, given) ?? message, { cause, status }),
+        error: new PandaProbeError(code, detail?.redact(message, headers) ?? message, { cause, status }),
       };
     };
-    try {
-      given = typeof headers === "function" ? headers() : headers;
-    } catch (cause) {
-      // A broken headers callback fails every attempt the same way: report it, do not retry.
-      return failure(false, "internal", `headers callback threw${detail?.error(cause) ?? ""}`, cause);
-    }
     const controller = new AbortController();
     const timer = backgroundTimer(() => controller.abort(), timeoutMs);
     try {
@@ -72,7 +64,7 @@ function sender({ endpoint, headers, timeoutMs, fetch = globalThis.fetch }: Http
       try {
         response = await fetch(url, {
           method: "POST",
-          headers: { "Content-Type": "application/json", ...given, "X-Request-ID": requestId() },
+          headers: { "Content-Type": "application/json", ...headers, "X-Request-ID": requestId() },
           body: envelope.body,
           signal: controller.signal,
           keepalive,
