@@ -84,6 +84,23 @@ describe("startTrace", () => {
 });
 
 describe("spans", () => {
+  it("get v4 UUIDs where crypto.randomUUID is missing (a page served over plain http)", async () => {
+    // An own property shadows the prototype's method, as an insecure context leaves it out.
+    Object.defineProperty(globalThis.crypto, "randomUUID", { value: undefined, configurable: true });
+    try {
+      startTrace("insecure-page", undefined, (t) => {
+        t.span("a").end();
+        t.span("b").end();
+      });
+    } finally {
+      delete (globalThis.crypto as { randomUUID?: unknown }).randomUUID;
+    }
+    const [sent] = await tracing.sent();
+    const ids = [sent!.trace_id, ...sent!.spans.map((s) => s.span_id)];
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(3);
+  });
+
   it("nest: Span.span is a child, Trace.span is a child of the span current in that trace", async () => {
     await startTrace("tree", undefined, async (t) => {
       const root = t.span("root", { kind: "AGENT" });

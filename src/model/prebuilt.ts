@@ -3,6 +3,7 @@ import { assertOneOf, assertString, describeValue } from "./guards.js";
 import { clampName, clampShort } from "./limits.js";
 import { snapshot } from "./serialize.js";
 import { isoTime } from "./time.js";
+import { uuid } from "./uuid.js";
 import type { TraceHeader } from "./trace.js";
 import type { JsonObject, SpanData, TraceData } from "./wire.js";
 
@@ -60,7 +61,7 @@ export function checkPrebuilt(trace: PrebuiltTrace): void {
 
 function prebuiltSpan(span: PrebuiltSpan, traceStart: string): SpanData {
   return {
-    span_id: span.span_id ?? crypto.randomUUID(),
+    span_id: span.span_id ?? uuid(),
     parent_span_id: span.parent_span_id,
     name: clampName(span.name, "span"),
     kind: span.kind ?? "OTHER",
@@ -90,7 +91,7 @@ export function normalizePrebuilt(
 ): [TraceHeader, SpanData[]] {
   const started = wireTime(trace.started_at) ?? isoTime(Date.now());
   const header = {
-    trace_id: trace.trace_id ?? crypto.randomUUID(),
+    trace_id: trace.trace_id ?? uuid(),
     name: clampName(trace.name, "trace"),
     status: trace.status ?? "COMPLETED",
     input: snapshot(trace.input),

@@ -6,6 +6,7 @@ import { runInSpan } from "./run-in.js";
 import { Observation } from "./observation.js";
 import { toJsonSafe, truncateString } from "./serialize.js";
 import { epochMs, isoTime } from "./time.js";
+import { uuid } from "./uuid.js";
 import type { JsonObject, SpanData, TokenUsage } from "./wire.js";
 import type { Trace } from "./trace.js";
 
@@ -61,7 +62,7 @@ export class Span extends Observation {
 
   constructor(trace: Trace, name: string, options: SpanOptions | undefined, parentSpanId: string | undefined) {
     super();
-    this.spanId = crypto.randomUUID();
+    this.spanId = uuid();
     this.startedAt = Date.now();
     if (process.env.NODE_ENV !== "production") assertString(name, "span name");
     this.trace = trace;

@@ -7,6 +7,7 @@ import { runInSpan } from "./run-in.js";
 import { Observation } from "./observation.js";
 import { errorText, Span, type SpanOptions } from "./span.js";
 import { isoTime } from "./time.js";
+import { uuid } from "./uuid.js";
 import type { TraceData } from "./wire.js";
 
 export interface TraceOptions {
@@ -44,7 +45,7 @@ export class Trace extends Observation {
     recorder: Recorder | undefined,
   ) {
     super();
-    this.traceId = crypto.randomUUID();
+    this.traceId = uuid();
     this.spans = [];
     this.startedAt = Date.now();
     if (process.env.NODE_ENV !== "production") assertString(name, "trace name");
