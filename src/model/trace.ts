@@ -60,10 +60,8 @@ export class Trace extends Observation {
     }
   }
 
-  /** Production builds skip the argument checks: an id that is not a string is left out there. */
   private checkId(id: string | undefined, kind: string): string | undefined {
-    if (typeof id !== "string") return undefined;
-    if (process.env.NODE_ENV !== "production" && id.length > MAX_ID_LENGTH) {
+    if (process.env.NODE_ENV !== "production" && id !== undefined && id.length > MAX_ID_LENGTH) {
       this.recorder?.warnOnce?.(
         `long-${kind}-id`,
         `a ${kind} id longer than ${MAX_ID_LENGTH} characters was cut to fit; ids should be short (UUIDs).`,

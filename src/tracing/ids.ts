@@ -15,7 +15,14 @@ export function resolveIds(
   }
   const defaults = contextManager().defaults();
   return {
-    sessionId: explicit?.sessionId ?? ctx.sessionId ?? defaults.sessionId,
-    userId: explicit?.userId ?? ctx.userId ?? defaults.userId,
+    sessionId: firstString(explicit?.sessionId, ctx.sessionId, defaults.sessionId),
+    userId: firstString(explicit?.userId, ctx.userId, defaults.userId),
   };
+}
+
+/** Production builds skip the id checks: an id that is not a string is passed over there. */
+function firstString(explicit: unknown, scoped: unknown, imperative: unknown): string | undefined {
+  if (typeof explicit === "string") return explicit;
+  if (typeof scoped === "string") return scoped;
+  return typeof imperative === "string" ? imperative : undefined;
 }
