@@ -1,4 +1,5 @@
 import { PandaProbeError, type PandaProbeErrorCode } from "../errors.js";
+import { uuid } from "../model/uuid.js";
 import { failureDetail, type FailureDetail } from "./failure-detail.js";
 import { backgroundTimer, isRetryableStatus, parseRetryAfter } from "./retry.js";
 import type { Envelope } from "./types.js";
@@ -64,7 +65,7 @@ function sender({ endpoint, headers, timeoutMs, fetch = globalThis.fetch }: Http
       try {
         response = await fetch(url, {
           method: "POST",
-          headers: { "Content-Type": "application/json", ...headers, "X-Request-ID": requestId() },
+          headers: { "Content-Type": "application/json", ...headers, "X-Request-ID": uuid() },
           body: envelope.body,
           signal: controller.signal,
           keepalive,
@@ -88,14 +89,4 @@ function sender({ endpoint, headers, timeoutMs, fetch = globalThis.fetch }: Http
       clearTimeout(timer);
     }
   };
-}
-
-/** `crypto.randomUUID` is missing in insecure browser contexts (plain http): a v4 UUID from getRandomValues. */
-function requestId(): string {
-  return (
-    crypto.randomUUID?.() ??
-    "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
-      (+c ^ (crypto.getRandomValues(new Uint8Array(1))[0]! & (15 >> (+c / 4)))).toString(16),
-    )
-  );
 }
