@@ -125,6 +125,21 @@ describe("toJsonSafe", () => {
     ]);
   });
 
+  it("converts Map keys first: keys that convert to strings, such as Dates, make an object", () => {
+    function handler(): void {}
+    const map = new Map<unknown, unknown>([
+      [new Date(0), "epoch"],
+      [handler, "fn"],
+    ]);
+    expect(safe(map)).toEqual({ "1970-01-01T00:00:00.000Z": "epoch", "[Function handler]": "fn" });
+  });
+
+  it("recognises a Map from another realm by its toString tag", () => {
+    const foreign: unknown = runInNewContext('new Map([["a", 1]])');
+    expect(foreign instanceof Map).toBe(false);
+    expect(safe(foreign)).toEqual({ a: 1 });
+  });
+
   it("writes a Set as an array", () => {
     expect(safe(new Set([1, "two", { three: 3 }]))).toEqual([1, "two", { three: 3 }]);
   });
@@ -138,30 +153,48 @@ describe("toJsonSafe", () => {
     expect(safe(new BigInt64Array([1n, -9223372036854775808n]))).toEqual(["1", "-9223372036854775808"]);
   });
 
-  it("describes ArrayBuffer, SharedArrayBuffer and DataView by size", () => {
-    const buffer = new ArrayBuffer(16);
-    expect(safe(buffer)).toBe("[ArrayBuffer 16 bytes]");
-    expect(safe(new SharedArrayBuffer(4))).toBe("[SharedArrayBuffer 4 bytes]");
-    expect(safe({ view: new DataView(buffer, 4) })).toEqual({ view: "[DataView 12 bytes]" });
+  it("writes arguments objects as arrays", () => {
+    function args(..._: unknown[]): IArguments {
+      return arguments;
+    }
+    expect(safe({ args: args(1, "two", { three: 3n }) })).toEqual({ args: [1, "two", { three: "3" }] });
   });
 
-  it("writes RegExp, URL and URLSearchParams as strings", () => {
+  it("writes other engine objects as their string form when it says more than their type", () => {
     expect(safe(/a+b/gi)).toBe("/a+b/gi");
     expect(safe(new URL("https://example.com/p?q=1"))).toBe("https://example.com/p?q=1");
     expect(safe(new URLSearchParams({ a: "1", b: "x y" }))).toBe("a=1&b=x+y");
+    expect(safe([new String("s"), new Number(2), new Boolean(false)])).toEqual(["s", "2", "false"]);
   });
 
-  it("describes Promise, WeakMap and WeakSet", () => {
+  it("writes other engine objects as [Type] when their string form is only [object Type]", () => {
+    const buffer = new ArrayBuffer(16);
     expect(safe([Promise.resolve(1), new WeakMap(), new WeakSet()])).toEqual(["[Promise]", "[WeakMap]", "[WeakSet]"]);
+    expect(safe([buffer, new SharedArrayBuffer(4), new DataView(buffer, 4)])).toEqual([
+      "[ArrayBuffer]",
+      "[SharedArrayBuffer]",
+      "[DataView]",
+    ]);
+    expect(safe(new Headers({ a: "1" }))).toBe("[Headers]");
   });
 
-  it("unwraps boxed primitives", () => {
-    expect(safe([new String("s"), new Number(2), new Boolean(false)])).toEqual(["s", 2, false]);
+  it("walks the own properties of an object with its own type tag", () => {
+    class Tagged {
+      id = 7;
+      get [Symbol.toStringTag](): string {
+        return "Tagged";
+      }
+    }
+    expect(safe({ value: new Tagged() })).toEqual({ value: { id: 7 } });
   });
 
   it("uses the result of toJSON, converted recursively", () => {
     const value = { secret: "x", toJSON: () => ({ shown: 1n, at: new Date(0) }) };
     expect(safe({ value })).toEqual({ value: { shown: "1", at: "1970-01-01T00:00:00.000Z" } });
+  });
+
+  it("writes a Node Buffer through its toJSON, as JSON.stringify does", () => {
+    expect(safe(Buffer.from([1, 255]))).toEqual({ type: "Buffer", data: [1, 255] });
   });
 
   it("does not call toJSON on the result of toJSON", () => {
@@ -174,14 +207,14 @@ describe("toJsonSafe", () => {
     expect(safe(new Loop())).toEqual({ n: 1 });
   });
 
-  it("walks own enumerable properties when toJSON throws", () => {
+  it("writes an object whose toJSON throws as a [Thrown: message] string", () => {
     const value = {
       a: 1,
       toJSON(): never {
         throw new Error("nope");
       },
     };
-    expect(safe(value)).toEqual({ a: 1 });
+    expect(safe({ value, b: 2 })).toEqual({ value: "[Thrown: nope]", b: 2 });
   });
 
   it("cuts the cycle in a circular toJSON result", () => {
@@ -262,7 +295,7 @@ describe("toJsonSafe", () => {
     expect(safe(hostile)).toBe("[Thrown: trap]");
     expect(safe({ p: hostile, list: [hostile, hostileFn], ok: 1 })).toEqual({
       p: "[Thrown: trap]",
-      list: ["[Thrown: trap]", "[Function anonymous]"],
+      list: ["[Thrown: trap]", "[Thrown: trap]"],
       ok: 1,
     });
   });
@@ -327,7 +360,7 @@ describe("toJsonSafe", () => {
       [new Set([1n]), ["1"]],
       [new BigInt64Array([1n]), ["1"]],
       [new Float64Array([Number.NaN]), [null]],
-      [new ArrayBuffer(1), "[ArrayBuffer 1 bytes]"],
+      [new ArrayBuffer(1), "[ArrayBuffer]"],
       [new Date(Number.NaN), null],
       [hostile, "[Thrown: trap]"],
       [undefined, null],

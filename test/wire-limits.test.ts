@@ -386,7 +386,7 @@ describe("values are serialised safely through the whole pipeline", () => {
       bytes: [1, 2, 255],
       date: "2024-05-01T12:34:56.789Z",
       throwingGetter: { ok: 1, broken: "[Thrown: getter exploded]" },
-      throwingToJSON: { kept: "yes" },
+      throwingToJSON: "[Thrown: toJSON exploded]",
       list: ["[Function inList]", "Symbol(in-array)", "7", null],
     };
 
