@@ -9,19 +9,14 @@ export function isoTime(epochMs: number): string;
 /** Absent stays absent: the wire omits an unset time. */
 export function isoTime(epochMs: number | undefined): string | undefined;
 export function isoTime(epochMs: number | undefined): string | undefined {
-  if (epochMs === undefined) return undefined;
+  if (epochMs === undefined) return epochMs;
   const second = Math.floor(epochMs / 1000);
   const millis = epochMs - second * 1000;
-  if (second !== cachedSecond || !Number.isInteger(millis)) {
-    const iso = new Date(epochMs).toISOString();
-    if (!Number.isInteger(millis)) return iso;
-    cachedSecond = second;
-    cachedPrefix = iso.slice(0, -4);
-    return iso;
-  }
-  return cachedPrefix + (millis < 10 ? "00" : millis < 100 ? "0" : "") + millis + "Z";
+  // Fractional milliseconds (from performance.now) are formatted by the Date, uncached.
+  if (second === cachedSecond && millis % 1 == 0) return cachedPrefix + String(1000 + millis).slice(1) + "Z";
+  const iso = new Date(epochMs).toISOString();
+  if (millis % 1 == 0) (cachedSecond = second), (cachedPrefix = iso.slice(0, -4));
+  return iso;
 }
 
-export function epochMs(date: Date | number | string): number {
-  return typeof date === "number" ? date : new Date(date).getTime();
-}
+export const epochMs = (date: Date | number | string): number => (typeof date == "number" ? date : +new Date(date));
