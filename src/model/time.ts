@@ -13,9 +13,9 @@ export function isoTime(epochMs: number | undefined): string | undefined {
   const second = Math.floor(epochMs / 1000);
   const millis = epochMs - second * 1000;
   // Fractional milliseconds (from performance.now) are formatted by the Date, uncached.
-  if (second === cachedSecond && millis % 1 == 0) return cachedPrefix + String(1000 + millis).slice(1) + "Z";
+  if (second === cachedSecond && Number.isInteger(millis)) return cachedPrefix + (millis < 10 ? "00" : millis < 100 ? "0" : "") + millis + "Z";
   const iso = new Date(epochMs).toISOString();
-  if (millis % 1 == 0) (cachedSecond = second), (cachedPrefix = iso.slice(0, -4));
+  if (Number.isInteger(millis)) (cachedSecond = second), (cachedPrefix = iso.slice(0, -4));
   return iso;
 }
 
