@@ -44,11 +44,14 @@ function shrink(header: TraceHeader, spans: SpanData[], maxBytes: number, floor:
  */
 function pushFitting(out: string[], header: TraceHeader, spans: SpanData[], maxBytes: number): void {
   let body = bodyOf(header, spans);
-  if (!fits(body, maxBytes)) body = shrink(header, spans, maxBytes, spans.length > 1 ? maxBytes / 8 : 0);
-  if (spans.length < 2 || fits(body, maxBytes)) return void out.push(body);
-  const middle = spans.length >> 1;
-  pushFitting(out, header, spans.slice(0, middle), maxBytes);
-  pushFitting(out, header, spans.slice(middle), maxBytes);
+  const split = spans.length > 1;
+  if (fits(body, maxBytes) || fits((body = shrink(header, spans, maxBytes, split ? maxBytes / 8 : 0)), maxBytes) || !split) {
+    out.push(body);
+  } else {
+    const middle = spans.length >> 1;
+    pushFitting(out, header, spans.slice(0, middle), maxBytes);
+    pushFitting(out, header, spans.slice(middle), maxBytes);
+  }
 }
 
 /**
