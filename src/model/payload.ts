@@ -1,5 +1,5 @@
 import { MAX_SPANS_PER_REQUEST } from "./limits.js";
-import { jsonByteLength } from "./serialize.js";
+import { jsonByteLength, truncateString } from "./serialize.js";
 import type { TraceHeader } from "./trace.js";
 import type { SpanData } from "./wire.js";
 
@@ -31,7 +31,8 @@ function shrink(header: TraceHeader, spans: SpanData[], maxBytes: number, floor:
   let body = bodyOf(header, spans);
   for (const [holder, key, json] of fields) {
     if (fits(body, maxBytes)) break;
-    const text = `[pandaprobe: truncated ${json.length} characters to fit the payload cap] ${json.slice(0, 512)}`;
+    // The preview ends in the serializer's marker, which says how much was cut.
+    const text = "[pandaprobe: truncated to fit maxPayloadSize] " + truncateString(json, 600);
     holder[key] = key == "input" || key == "output" ? text : { _truncated: text };
     body = bodyOf(header, spans);
   }
