@@ -62,11 +62,17 @@ async function buildSdk() {
   if (!existsSync(bundle)) throw new Error(`build produced no ${bundle}`);
 }
 
+/**
+ * Every variant runs as a production process does (NODE_ENV=production, unless the caller set it):
+ * pandaprobe's developer checks are then off, as in a production bundle; the peers read no such switch.
+ */
+const benchEnv = { ...process.env, NODE_ENV: process.env.NODE_ENV ?? "production" };
+
 function runNode(script, scriptArgs, { inherit = false } = {}) {
   const r = spawnSync(process.execPath, ["--expose-gc", join(benchDir, script), ...scriptArgs], {
     cwd: root,
     stdio: inherit ? "inherit" : ["ignore", "inherit", "inherit"],
-    env: process.env,
+    env: benchEnv,
   });
   if (r.status !== 0) throw new Error(`${script} exited with ${r.status ?? r.signal}`);
 }

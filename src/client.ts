@@ -1,3 +1,4 @@
+import { DEV } from "./dev.js";
 import type { Env } from "./config/env.js";
 import { configError, resolveConfig, type PandaProbeOptions, type ResolvedConfig } from "./config/options.js";
 import { contextManager } from "./context/context.js";
@@ -78,7 +79,7 @@ export class Client {
       recordTrace: (trace, spans) => enqueue(() => [trace.header(environment, release), spans.map((span) => span.toData())]),
       recordData: enqueue,
     });
-    if (process.env.NODE_ENV !== "production") {
+    if (DEV && process.env.NODE_ENV !== "production") {
       const warned = new Set<string>();
       recorder.warnOnce = (key, message) => {
         if (warned.has(key)) return;
@@ -100,7 +101,7 @@ export class Client {
 
   /** Registers a handler for this client's background errors; returns a function that removes it. */
   onError(handler: ErrorHandler): () => void {
-    if (process.env.NODE_ENV !== "production") assertFunction(handler, "onError handler");
+    if (DEV && process.env.NODE_ENV !== "production") assertFunction(handler, "onError handler");
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
   }
@@ -108,7 +109,7 @@ export class Client {
   startTrace(name: string, options?: TraceOptions): Trace;
   startTrace<T>(name: string, options: TraceOptions | undefined, fn: (trace: Trace) => T): T;
   startTrace<T>(name: string, options?: TraceOptions, fn?: (trace: Trace) => T): Trace | T {
-    if (process.env.NODE_ENV !== "production") {
+    if (DEV && process.env.NODE_ENV !== "production") {
       assertKnownKeys(options, TRACE_OPTION_KEYS, "startTrace option");
       if (fn !== undefined) assertFunction(fn, "startTrace()'s callback");
     }
@@ -135,7 +136,7 @@ export class Client {
 
   /** Scores a trace; the value goes on the wire as a string with its data type. */
   score(traceId: string, name: string, value: number | boolean | string, options?: ScoreOptions): void {
-    if (process.env.NODE_ENV !== "production") {
+    if (DEV && process.env.NODE_ENV !== "production") {
       assertString(traceId, "traceId");
       assertString(name, "score name");
       if (!["number", "boolean", "string"].includes(typeof value)) {
@@ -160,7 +161,7 @@ export class Client {
 
   /** Submits a trace built elsewhere; missing ids come from the scope, limits are applied. */
   logTrace(trace: PrebuiltTrace): void {
-    if (process.env.NODE_ENV !== "production") checkPrebuilt(trace);
+    if (DEV && process.env.NODE_ENV !== "production") checkPrebuilt(trace);
     // Ids are read here, in the caller's scope; production builds report an unreadable trace instead of throwing.
     const ids = resolveIds({ sessionId: trace?.session_id, userId: trace?.user_id });
     this.recorder?.recordData(() => normalizePrebuilt(trace, ids, this.config));

@@ -1,3 +1,4 @@
+import { DEV } from "./dev.js";
 import { checkOptions } from "./config/check.js";
 import { setContextManager, StackContextManager } from "./context/context.js";
 import { loadedZone, ZoneContextManager } from "./context/zone.js";
@@ -9,6 +10,6 @@ import { setPlatform } from "./platform/platform.js";
 const zone = loadedZone();
 setContextManager(zone ? new ZoneContextManager(zone) : new StackContextManager());
 // Option checks are for developers: production bundles leave them out, as React does its warnings.
-setPlatform(process.env.NODE_ENV !== "production" ? { ...browserPlatform, checkOptions } : browserPlatform);
+setPlatform(DEV && process.env.NODE_ENV !== "production" ? { ...browserPlatform, checkOptions } : browserPlatform);
 
 export * from "./api.js";

@@ -1,3 +1,4 @@
+import { DEV } from "../dev.js";
 import { assertFunction, assertOptionalString, assertString } from "../model/guards.js";
 import { contextManager, newContext } from "./context.js";
 
@@ -6,7 +7,7 @@ import { contextManager, newContext } from "./context.js";
  * back when fn returns, throws or its promise settles. Returns fn's result as is.
  */
 export function session<T>(sessionId: string, fn: () => T): T {
-  if (process.env.NODE_ENV !== "production") {
+  if (DEV && process.env.NODE_ENV !== "production") {
     assertString(sessionId, "session id");
     assertFunction(fn, "session()'s callback");
   }
@@ -17,7 +18,7 @@ export function session<T>(sessionId: string, fn: () => T): T {
 
 /** As `session()`, for the user id. */
 export function user<T>(userId: string, fn: () => T): T {
-  if (process.env.NODE_ENV !== "production") {
+  if (DEV && process.env.NODE_ENV !== "production") {
     assertString(userId, "user id");
     assertFunction(fn, "user()'s callback");
   }
@@ -32,13 +33,13 @@ export function user<T>(userId: string, fn: () => T): T {
  * in per-request code (middleware), where it stays with that request. In a browser it is per tab.
  */
 export function setSession(sessionId: string | undefined): void {
-  if (process.env.NODE_ENV !== "production") assertOptionalString(sessionId, "session id");
+  if (DEV && process.env.NODE_ENV !== "production") assertOptionalString(sessionId, "session id");
   const manager = contextManager();
   manager.setDefaults({ ...manager.defaults(), sessionId });
 }
 
 export function setUser(userId: string | undefined): void {
-  if (process.env.NODE_ENV !== "production") assertOptionalString(userId, "user id");
+  if (DEV && process.env.NODE_ENV !== "production") assertOptionalString(userId, "user id");
   const manager = contextManager();
   manager.setDefaults({ ...manager.defaults(), userId });
 }

@@ -1,3 +1,4 @@
+import { DEV } from "../dev.js";
 import { PandaProbeError, type PandaProbeErrorCode } from "../errors.js";
 import { uuid } from "../model/uuid.js";
 import { failureDetail, type FailureDetail } from "./failure-detail.js";
@@ -28,7 +29,7 @@ export function createHttpSender(options: HttpSenderOptions): Send {
 
 /** A page's sender: the status and a short message; the error body's reason in development builds only. */
 export function createBrowserHttpSender(options: HttpSenderOptions): Send {
-  return sender(options, process.env.NODE_ENV !== "production" ? failureDetail : undefined);
+  return sender(options, DEV && process.env.NODE_ENV !== "production" ? failureDetail : undefined);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { DEV } from "../dev.js";
 import { assertPlainObject } from "./guards.js";
 import { snapshot, toJsonSafe } from "./serialize.js";
 import type { JsonObject, JsonValue } from "./wire.js";
@@ -22,7 +23,7 @@ export abstract class Observation {
 
   /** Shallow-merges into the metadata, as the backend does. */
   setMetadata(metadata: Record<string, unknown>): this {
-    if (process.env.NODE_ENV !== "production") assertPlainObject(metadata, "metadata");
+    if (DEV && process.env.NODE_ENV !== "production") assertPlainObject(metadata, "metadata");
     this.metadata = Object.assign(this.metadata ?? {}, toJsonSafe(metadata) as JsonObject);
     return this;
   }

@@ -1,3 +1,4 @@
+import { DEV } from "../dev.js";
 import { contextManager } from "../context/context.js";
 import { SpanKind, SpanStatusCode } from "./enums.js";
 import { assertOneOf, assertPlainObject, assertString } from "./guards.js";
@@ -64,7 +65,7 @@ export class Span extends Observation {
     super();
     this.spanId = uuid();
     this.startedAt = Date.now();
-    if (process.env.NODE_ENV !== "production") assertString(name, "span name");
+    if (DEV && process.env.NODE_ENV !== "production") assertString(name, "span name");
     this.trace = trace;
     this.parentSpanId = parentSpanId;
     this.name = clampName(name, "span");
@@ -72,7 +73,7 @@ export class Span extends Observation {
     this.status = "UNSET";
     if (options) {
       if (options.kind !== undefined) {
-        if (process.env.NODE_ENV !== "production") assertOneOf(options.kind, SpanKind, "span kind");
+        if (DEV && process.env.NODE_ENV !== "production") assertOneOf(options.kind, SpanKind, "span kind");
         this.kind = options.kind;
       }
       if (options.input !== undefined) this.setInput(options.input);
@@ -95,13 +96,13 @@ export class Span extends Observation {
   }
 
   setModel(model: string): this {
-    if (process.env.NODE_ENV !== "production") assertString(model, "model");
+    if (DEV && process.env.NODE_ENV !== "production") assertString(model, "model");
     this.model = clampShort(model);
     return this;
   }
 
   setTokenUsage(usage: TokenUsage): this {
-    if (process.env.NODE_ENV !== "production") assertPlainObject(usage, "token usage");
+    if (DEV && process.env.NODE_ENV !== "production") assertPlainObject(usage, "token usage");
     const safe = toJsonSafe(usage) as TokenUsage;
     // Unchecked in production builds: usage that is not an object is left out.
     if (typeof safe !== "object" || safe === null) return this;
@@ -118,7 +119,7 @@ export class Span extends Observation {
 
   /** Keeps the model's knobs and drops anything that looks like a credential. */
   setModelParameters(parameters: Record<string, unknown>): this {
-    if (process.env.NODE_ENV !== "production") assertPlainObject(parameters, "model parameters");
+    if (DEV && process.env.NODE_ENV !== "production") assertPlainObject(parameters, "model parameters");
     const kept: Record<string, unknown> = {};
     // Object(): production builds skip the check above, and null must not throw there.
     for (const key of Object.keys(Object(parameters))) {
@@ -129,7 +130,7 @@ export class Span extends Observation {
   }
 
   setCost(cost: Record<string, number>): this {
-    if (process.env.NODE_ENV !== "production") assertPlainObject(cost, "cost");
+    if (DEV && process.env.NODE_ENV !== "production") assertPlainObject(cost, "cost");
     const kept: Record<string, number> = {};
     for (const key of Object.keys(Object(cost))) {
       const value = cost[key];

@@ -1,3 +1,4 @@
+import { DEV } from "../dev.js";
 import { contextManager } from "../context/context.js";
 import { TraceStatus } from "./enums.js";
 import { assertOneOf, assertString } from "./guards.js";
@@ -48,7 +49,7 @@ export class Trace extends Observation {
     this.traceId = uuid();
     this.spans = [];
     this.startedAt = Date.now();
-    if (process.env.NODE_ENV !== "production") assertString(name, "trace name");
+    if (DEV && process.env.NODE_ENV !== "production") assertString(name, "trace name");
     this.name = clampName(name, "trace");
     this.recorder = recorder;
     this.sessionId = this.checkId(ids.sessionId, "session");
@@ -61,7 +62,7 @@ export class Trace extends Observation {
   }
 
   private checkId(id: string | undefined, kind: string): string | undefined {
-    if (process.env.NODE_ENV !== "production" && id !== undefined && id.length > MAX_ID_LENGTH) {
+    if (DEV && process.env.NODE_ENV !== "production" && id !== undefined && id.length > MAX_ID_LENGTH) {
       this.recorder?.warnOnce?.(
         `long-${kind}-id`,
         `a ${kind} id longer than ${MAX_ID_LENGTH} characters was cut to fit; ids should be short (UUIDs).`,
@@ -106,7 +107,7 @@ export class Trace extends Observation {
 
   /** Adds tags (the backend unions them). */
   setTags(tags: string[]): this {
-    if (process.env.NODE_ENV !== "production") {
+    if (DEV && process.env.NODE_ENV !== "production") {
       if (!Array.isArray(tags)) throw new TypeError("PandaProbe: tags must be an array of strings.");
       for (const tag of tags) assertString(tag, "a tag");
     }
@@ -116,7 +117,7 @@ export class Trace extends Observation {
   }
 
   setStatus(status: TraceStatus): this {
-    if (process.env.NODE_ENV !== "production") assertOneOf(status, TraceStatus, "trace status");
+    if (DEV && process.env.NODE_ENV !== "production") assertOneOf(status, TraceStatus, "trace status");
     this.status = status;
     return this;
   }

@@ -1,3 +1,4 @@
+import { DEV } from "../dev.js";
 import { DEFAULT_ENDPOINT } from "../config/options.js";
 import { createBrowserExporter } from "../export/browser-exporter.js";
 import { createBrowserHttpSender } from "../export/http-sender.js";
@@ -18,12 +19,12 @@ export const browserPlatform: Platform = {
   // Refused in production builds as well; the explanation of how to set up a relay is for developers.
   refuse(config) {
     if (!config.apiKey && config.endpoint === DEFAULT_ENDPOINT) {
-      return process.env.NODE_ENV !== "production"
+      return DEV && process.env.NODE_ENV !== "production"
         ? "in a browser, set endpoint to your app's relay route (served by createRelayHandler from 'pandaprobe/relay')."
         : "in a browser, set endpoint to your app's relay route.";
     }
     if (config.apiKey && !config.dangerouslyAllowBrowser) {
-      return process.env.NODE_ENV !== "production"
+      return DEV && process.env.NODE_ENV !== "production"
         ? "an apiKey in a browser would expose your secret key to every visitor. Send to your app's relay " +
             "route instead (endpoint: '/api/pandaprobe', served by createRelayHandler from 'pandaprobe/relay'), " +
             "or set dangerouslyAllowBrowser: true if this page is private."

@@ -1,3 +1,4 @@
+import { DEV } from "../dev.js";
 import { contextManager } from "../context/context.js";
 import { assertFunction, assertKnownKeys, assertOptionalString } from "../model/guards.js";
 import { spanInputFromArgs, traceInputFromArgs, traceOutputFromResult } from "../model/messages.js";
@@ -29,7 +30,7 @@ export function traceFunction<F extends AnyFunction>(
   fn: F,
   options?: TraceFnOptions,
 ): F {
-  if (process.env.NODE_ENV !== "production") {
+  if (DEV && process.env.NODE_ENV !== "production") {
     assertFunction(fn, "trace()'s argument");
     assertKnownKeys(options, [...TRACE_OPTION_KEYS, "name"], "trace() option");
     assertOptionalString(options?.name, "trace name");
@@ -48,7 +49,7 @@ export function traceFunction<F extends AnyFunction>(
 
 /** fn as a span of the current trace; outside a trace it is fn itself, called as is. */
 export function spanFunction<F extends AnyFunction>(fn: F, options?: SpanFnOptions): F {
-  if (process.env.NODE_ENV !== "production") {
+  if (DEV && process.env.NODE_ENV !== "production") {
     assertFunction(fn, "span()'s argument");
     assertKnownKeys(options, [...SPAN_OPTION_KEYS, "name"], "span() option");
     assertOptionalString(options?.name, "span name");

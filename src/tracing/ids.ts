@@ -1,3 +1,4 @@
+import { DEV } from "../dev.js";
 import { contextManager, type Context } from "../context/context.js";
 import { assertOptionalString } from "../model/guards.js";
 
@@ -9,7 +10,7 @@ export function resolveIds(
   explicit: { sessionId?: string; userId?: string } | undefined,
   ctx: Context = contextManager().active(),
 ): { sessionId: string | undefined; userId: string | undefined } {
-  if (process.env.NODE_ENV !== "production") {
+  if (DEV && process.env.NODE_ENV !== "production") {
     assertOptionalString(explicit?.sessionId, "sessionId");
     assertOptionalString(explicit?.userId, "userId");
   }
