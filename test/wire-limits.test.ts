@@ -435,6 +435,15 @@ describe("values are serialised safely through the whole pipeline", () => {
     expect(sent!.spans[0]!.input).toEqual({ messages: [{ role: "user", content: "first question" }] });
     expect(sent!.spans[0]!.metadata).toEqual({ attempt: 1 });
   });
+
+  it("keeps a __proto__ metadata key (parsed from JSON, say) as data, merged like any other key", async () => {
+    const t = startTrace("proto-key");
+    t.setMetadata(JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown>);
+    t.setMetadata({ later: 1 });
+    t.end();
+    const [sent] = await tracing.sent();
+    expect(JSON.stringify(sent!.metadata)).toBe('{"__proto__":{"polluted":true},"later":1}');
+  });
 });
 
 describe("timestamps, ids and omitted fields", () => {

@@ -21,10 +21,13 @@ export abstract class Observation {
     return this;
   }
 
-  /** Shallow-merges into the metadata, as the backend does. */
+  /**
+   * Shallow-merges into the metadata, as the backend does. Into an object without a prototype, so
+   * a "__proto__" key (from parsed JSON) is merged as data rather than replacing the prototype.
+   */
   setMetadata(metadata: Record<string, unknown>): this {
     if (DEV && process.env.NODE_ENV !== "production") assertPlainObject(metadata, "metadata");
-    this.metadata = Object.assign(this.metadata ?? {}, toJsonSafe(metadata) as JsonObject);
+    this.metadata = Object.assign(this.metadata ?? Object.create(null), toJsonSafe(metadata) as JsonObject);
     return this;
   }
 }
