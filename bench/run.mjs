@@ -33,8 +33,8 @@ const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 // ---------------------------------------------------------------------------------------------
 // 1. Peers: the OpenTelemetry SDK lives in bench/peers (see its package.json for why).
 
-if (!existsSync(join(benchDir, "peers", "node_modules", "@opentelemetry", "sdk-trace-base"))) {
-  log("installing bench/peers (OpenTelemetry SDK for the @langfuse/tracing variant): npm ci --prefix bench/peers");
+if (!existsSync(join(benchDir, "peers", "node_modules", "@langfuse", "otel"))) {
+  log("installing bench/peers (OpenTelemetry SDK and Langfuse span processor for the @langfuse/tracing variants): npm ci --prefix bench/peers");
   execFileSync("npm", ["ci", "--prefix", join(benchDir, "peers"), "--no-audit", "--no-fund"], { stdio: "inherit" });
 }
 
@@ -147,6 +147,8 @@ const ratios = [
   { label: "pandaprobe / floor", a: "pandaprobe", b: "floor", target: "<= 1.5", ok: (r) => r <= 1.5 },
   { label: "pandaprobe / untraced", a: "pandaprobe", b: "untraced", target: "(no target)" },
   { label: "@langfuse/tracing / pandaprobe", a: "langfuse", b: "pandaprobe", target: ">= 5", ok: (r) => r >= 5 },
+  { label: "@langfuse/tracing exporting nothing / pandaprobe", a: "langfuse-no-export", b: "pandaprobe", target: "lower bound" },
+  { label: "@langfuse/tracing / floor", a: "langfuse", b: "floor", target: "context" },
   { label: "langsmith / pandaprobe", a: "langsmith", b: "pandaprobe", target: ">= 20", ok: (r) => r >= 20 },
   { label: "pandaprobe with HTTP exporter (fetch stub) / floor", a: "pandaprobe-http", b: "floor", target: "supplementary" },
   { label: "pandaprobe (wrappers) / floor", a: "pandaprobe-wrappers", b: "floor", target: "diagnostic" },
@@ -173,7 +175,7 @@ lines.push(`- Date: ${started.toISOString()}`);
 lines.push(`- SDK: built from src/ at ${gitState()}`);
 lines.push(`- Node: ${process.version} (V8 ${process.versions.v8}), ${os.platform()} ${os.arch()}`);
 lines.push(`- CPU: ${cpu[0]?.model ?? "unknown"} x ${cpu.length} (load average before/after: ${loadBefore.map((l) => l.toFixed(2)).join(" ")} / ${loadAfter.map((l) => l.toFixed(2)).join(" ")})`);
-lines.push(`- Peers: langsmith ${pkgVersion("langsmith")}, @langfuse/tracing ${pkgVersion("@langfuse/tracing")}, @opentelemetry/api ${pkgVersion("@opentelemetry/api")}, @opentelemetry/sdk-trace-base ${pkgVersion("@opentelemetry/sdk-trace-base", join(benchDir, "peers"))}`);
+lines.push(`- Peers: langsmith ${pkgVersion("langsmith")}, @langfuse/tracing ${pkgVersion("@langfuse/tracing")}, @opentelemetry/api ${pkgVersion("@opentelemetry/api")}, @opentelemetry/sdk-trace-base ${pkgVersion("@opentelemetry/sdk-trace-base", join(benchDir, "peers"))}, @langfuse/otel ${pkgVersion("@langfuse/otel", join(benchDir, "peers"))}, @opentelemetry/otlp-transformer ${pkgVersion("@opentelemetry/otlp-transformer", join(benchDir, "peers"))}`);
 lines.push(`- Method: a batch is ${speed.calls} sequential awaited calls (langsmith: ${speed.variants.find((v) => v.name === "langsmith")?.callsPerBatch ?? "-"}, as its calls take ~5 ms) + one awaited flush, so export work is paid inside the batch; a sample is as many batches as fill ~${speed.sampleMs} ms (calibrated per variant during warm-up, at least 1), timed as a whole and divided by the number of calls. ${speed.warmupRounds} warm-up rounds, then ${speed.rounds} measured rounds; each round takes one sample of every variant, in an order rotated per round, after a forced full GC. ${speed.isolation === "shared" ? "All variants in one process." : "Each variant in its own Node process, all started together and sampled one at a time (the others idle), so no library pays for another's AsyncLocalStorage instances, timers or heap, while machine noise still hits all variants round by round."}`);
 lines.push("");
 lines.push("## Time per traced call (one agent turn: root + 3 awaited children)");
@@ -219,13 +221,14 @@ lines.push("- **pandaprobe**: `session('s', () => user('u', () => client.startTr
 lines.push("- **pandaprobe (HTTP exporter, fetch stub)**, supplementary: the same through the built-in batching HTTP exporter with an injected `fetch` that returns `new Response('{}', {status: 202})`: one request per trace (the API takes one trace per `POST /traces`). The gap to **pandaprobe** is the cost of Node's fetch machinery per request.");
 lines.push("- **pandaprobe (wrappers)**: `trace(fn)` / `span(fn)` wrappers, which capture arguments and results themselves like `traceable` and `observe` do.");
 lines.push("- **floor**: `AsyncLocalStorage.run` for the root and each child, 4 plain objects, `crypto.randomUUID()` for each, start and end `new Date().toISOString()` for each, one `JSON.stringify` of the assembled payload per call. No transport.");
-lines.push("- **@langfuse/tracing**: `propagateAttributes({sessionId, userId}, () => agent(messages))` with `observe()`d root and children; OpenTelemetry `BasicTracerProvider` (sdk-trace-base 2.x) and `AsyncLocalStorageContextManager`, with a span processor that only copies the propagated session/user attributes onto spans at start (what LangfuseSpanProcessor does) and does nothing with ended spans: no OTLP serialization, no export.");
+lines.push("- **@langfuse/tracing**: `propagateAttributes({sessionId, userId}, () => agent(messages))` with `observe()`d root and children; OpenTelemetry `BasicTracerProvider` (sdk-trace-base 2.x) and `AsyncLocalStorageContextManager`, with Langfuse's own span processor (`LangfuseSpanProcessor` from @langfuse/otel, defaults: batched) whose exporter serializes each batch with `JsonTraceSerializer` (the OTLP JSON body `OTLPTraceExporter` would POST) and hands it to a no-op. Like pandaprobe's, its measure ends at the serialized body; `provider.forceFlush()` per sample.");
+lines.push("- **@langfuse/tracing exporting nothing**, supplementary lower bound: the same with a span processor that only copies the propagated session/user attributes onto spans at start and does nothing with ended spans: no batching, no OTLP serialization.");
 lines.push("- **langsmith**: `traceable` root (metadata session_id/user_id) and children, `tracingEnabled: true`, a `Client({autoBatchTracing: true, fetchImplementation})` whose fetch answers `/info` with `{}` and `/runs/multipart` with 202 (the multipart body is still assembled: its stream starts eagerly). Per batch: wait 1 ms for the background run updates, `client.flush()` until the queue is empty, `awaitPendingTraceBatches()` (which waits another 1 ms).");
 lines.push("- **untraced**: the same functions, no tracing (and, in its own process, no AsyncLocalStorage at all).");
 lines.push("");
 lines.push("## Caveats");
 lines.push("");
-lines.push("- Every stub answers at once: no variant pays for real I/O. pandaprobe stops at the serialized body (its HTTP row shows the request cost separately), langsmith pays for its multipart assembly; @langfuse/tracing pays for no export at all (no OTLP serialization), so its row is a lower bound of a real Langfuse setup.");
+lines.push("- Every stub answers at once: no variant pays for real I/O. pandaprobe and @langfuse/tracing stop at the serialized body (pandaprobe's HTTP row shows the request cost separately), langsmith pays for its multipart assembly.");
 lines.push("- No variant is given a faster configuration than its defaults, apart from the network stubs.");
 lines.push("- This machine's speed drifts by up to ~2x over seconds (shared VM); compare ratios taken in the same round rather than absolute times across runs.");
 lines.push("");

@@ -24,7 +24,7 @@ const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 400);
 const ISOLATION = process.env.BENCH_ISOLATION ?? "process";
-const ALL = ["untraced", "floor", "pandaprobe", "pandaprobe-http", "pandaprobe-wrappers", "langfuse", "langsmith"];
+const ALL = ["untraced", "floor", "pandaprobe", "pandaprobe-http", "pandaprobe-wrappers", "langfuse", "langfuse-no-export", "langsmith"];
 const names = process.env.BENCH_ONLY ? ALL.filter((n) => process.env.BENCH_ONLY.split(",").includes(n)) : ALL;
 const workerPath = fileURLToPath(new URL("./worker.mjs", import.meta.url));
 const log = (msg) => process.stderr.write(`[speed] ${msg}\n`);
@@ -100,7 +100,8 @@ const labels = {
   pandaprobe: "**pandaprobe**: session(user(startTrace(cb))) + 3 x t.span(name, {kind,input}, cb) + setOutput; body to a no-op transport",
   "pandaprobe-http": "pandaprobe as above through the built-in HTTP exporter, fetch stubbed (supplementary)",
   "pandaprobe-wrappers": "pandaprobe: session(user(trace(fn))) + 3 x span(fn) wrappers; body to a no-op transport",
-  langfuse: "**@langfuse/tracing** observe + propagateAttributes; OTel BasicTracerProvider, no-op processor",
+  langfuse: "**@langfuse/tracing** observe + propagateAttributes; LangfuseSpanProcessor, OTLP JSON body to a no-op exporter",
+  "langfuse-no-export": "@langfuse/tracing as above with a processor that exports nothing (supplementary lower bound)",
   langsmith: "**langsmith** traceable, autoBatchTracing, fetch stub",
 };
 writeFileSync(

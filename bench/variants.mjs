@@ -333,17 +333,93 @@ export async function langsmith() {
 
 const requirePeer = createRequire(new URL("./peers/package.json", import.meta.url));
 
-let otelInstalled;
-/** A real OTel SDK tracer provider (BasicTracerProvider) and async-hooks context manager, registered globally once. */
-async function installOtel() {
-  if (otelInstalled) return otelInstalled;
+/** A real OTel SDK tracer provider (BasicTracerProvider) with `processor`, and the async-hooks context manager, registered globally. */
+async function installOtel(processor) {
   const api = await import("@opentelemetry/api");
   const { BasicTracerProvider } = requirePeer("@opentelemetry/sdk-trace-base");
   const { AsyncLocalStorageContextManager } = requirePeer("@opentelemetry/context-async-hooks");
+  const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  if (!api.trace.setGlobalTracerProvider(provider)) throw new Error("could not register the OpenTelemetry tracer provider");
+  return provider;
+}
+
+/** The same agent turn, observed: a root and three children, session and user propagated. */
+async function langfuseAgent() {
+  const { observe, propagateAttributes } = await import("@langfuse/tracing");
+  const lfRetrieve = observe(retrieve, { name: "retrieve", asType: "retriever" });
+  const lfLlm = observe(callModel, { name: "llm", asType: "generation" });
+  const lfFormat = observe(format, { name: "format", asType: "tool" });
+  const agent = observe(
+    async (messages) => {
+      const docs = await lfRetrieve(lastUserContent(messages));
+      const answer = await lfLlm(messages, docs);
+      return lfFormat(answer);
+    },
+    { name: "agent", asType: "agent" },
+  );
+  return () => propagateAttributes({ sessionId: "s", userId: "u" }, () => agent(MESSAGES));
+}
+
+/**
+ * (5) @langfuse/tracing as a Langfuse app runs it: Langfuse's own span processor (@langfuse/otel's
+ * LangfuseSpanProcessor: propagated attributes, filtering, masking and media checks, batching),
+ * whose exporter turns each batch into the OTLP JSON body that OTLPTraceExporter would POST (the
+ * same JsonTraceSerializer) and hands it to a no-op: pandaprobe's measure ends at its body too.
+ */
+export async function langfuse() {
+  const { LangfuseSpanProcessor } = requirePeer("@langfuse/otel");
+  const { JsonTraceSerializer } = requirePeer("@opentelemetry/otlp-transformer");
+  const exported = { bodies: 0, bytes: 0, keep: false, kept: [] };
+  const exporter = {
+    export(spans, done) {
+      const body = JsonTraceSerializer.serializeRequest(spans);
+      exported.bodies++;
+      exported.bytes += body.byteLength;
+      if (exported.keep) exported.kept.push(body);
+      done({ code: 0 });
+    },
+    shutdown: () => Promise.resolve(),
+    forceFlush: () => Promise.resolve(),
+  };
+  const processor = new LangfuseSpanProcessor({ exporter, publicKey: "pk-lf-bench", secretKey: "sk-lf-bench" });
+  const provider = await installOtel(processor);
+  const call = await langfuseAgent();
+  return {
+    name: "langfuse",
+    call,
+    flush: () => provider.forceFlush(),
+    verify: async () => {
+      exported.keep = true;
+      for (let i = 0; i < 20; i++) await call();
+      await provider.forceFlush();
+      const decoder = new TextDecoder();
+      const spans = exported.kept.flatMap((body) =>
+        JSON.parse(decoder.decode(body)).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
+      );
+      const attr = (span, key) => span.attributes.find((a) => a.key === key)?.value.stringValue;
+      assert(spans.length === 80, `langfuse: ${spans.length} spans serialized for 80 observations`);
+      const roots = spans.filter((s) => s.name === "agent");
+      assert(roots.length === 20, "langfuse: 20 roots");
+      assert(
+        spans.filter((s) => s.name !== "agent").every((c) => roots.some((r) => r.spanId === c.parentSpanId)),
+        "langfuse: every child has its root as parent",
+      );
+      assert(roots.every((r) => typeof attr(r, "langfuse.observation.input") === "string"), "langfuse: input captured");
+      assert(spans.every((s) => attr(s, "session.id") === "s" && attr(s, "user.id") === "u"), "langfuse: session/user on every span");
+      exported.keep = false;
+      exported.kept.length = 0;
+    },
+  };
+}
+
+/**
+ * Supplementary lower bound: @langfuse/tracing with a span processor that only copies the
+ * propagated session and user onto spans at start (what LangfuseSpanProcessor does there) and
+ * does nothing with ended spans: no batching, no serialization, no export.
+ */
+export async function langfuseNoExport() {
   const { getPropagatedAttributesFromContext } = await import("@langfuse/core");
-  // Does nothing with finished spans. On start it does what LangfuseSpanProcessor (@langfuse/otel)
-  // does there: copy the attributes propagateAttributes() put in the context (session, user) onto
-  // the span, which is how a Langfuse trace carries its session and user.
   const processor = {
     ended: [],
     keep: false,
@@ -360,31 +436,10 @@ async function installOtel() {
     forceFlush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
   };
-  const provider = new BasicTracerProvider({ spanProcessors: [processor] });
-  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  const ok = api.trace.setGlobalTracerProvider(provider);
-  if (!ok) throw new Error("could not register the OpenTelemetry tracer provider");
-  otelInstalled = { api, provider, processor };
-  return otelInstalled;
-}
-
-export async function langfuse() {
-  const { provider, processor } = await installOtel();
-  const { observe, propagateAttributes } = await import("@langfuse/tracing");
-  const lfRetrieve = observe(retrieve, { name: "retrieve", asType: "retriever" });
-  const lfLlm = observe(callModel, { name: "llm", asType: "generation" });
-  const lfFormat = observe(format, { name: "format", asType: "tool" });
-  const agent = observe(
-    async (messages) => {
-      const docs = await lfRetrieve(lastUserContent(messages));
-      const answer = await lfLlm(messages, docs);
-      return lfFormat(answer);
-    },
-    { name: "agent", asType: "agent" },
-  );
-  const call = () => propagateAttributes({ sessionId: "s", userId: "u" }, () => agent(MESSAGES));
+  const provider = await installOtel(processor);
+  const call = await langfuseAgent();
   return {
-    name: "langfuse",
+    name: "langfuse-no-export",
     call,
     flush: () => provider.forceFlush(),
     verify: async () => {
@@ -392,18 +447,8 @@ export async function langfuse() {
       for (let i = 0; i < 20; i++) await call();
       await provider.forceFlush();
       const spans = processor.ended;
-      assert(spans.length === 80, `langfuse: ${spans.length} spans ended for 80 observations`);
-      const roots = spans.filter((s) => s.name === "agent");
-      assert(roots.length === 20, "langfuse: 20 roots");
-      const parentOf = (s) => s.parentSpanContext?.spanId ?? s.parentSpanId;
-      const children = spans.filter((s) => s.name !== "agent");
-      assert(
-        children.every((c) => roots.some((r) => r.spanContext().spanId === parentOf(c))),
-        "langfuse: every child has its root as parent",
-      );
-      assert(spans.every((s) => s.spanContext().traceFlags === 1), "langfuse: spans are sampled/recording");
-      assert(roots.every((r) => typeof r.attributes["langfuse.observation.input"] === "string"), "langfuse: input captured");
-      assert(spans.every((s) => s.attributes["session.id"] === "s" && s.attributes["user.id"] === "u"), "langfuse: session/user on every span");
+      assert(spans.length === 80, `langfuse-no-export: ${spans.length} spans ended for 80 observations`);
+      assert(spans.every((s) => s.attributes["session.id"] === "s" && s.attributes["user.id"] === "u"), "langfuse-no-export: session/user on every span");
       processor.keep = false;
       processor.ended.length = 0;
     },
@@ -419,6 +464,7 @@ export function variantFactories(pp) {
     "pandaprobe-http": () => pandaprobeHttp(pp),
     "pandaprobe-wrappers": () => pandaprobeWrappers(pp),
     langfuse: () => langfuse(),
+    "langfuse-no-export": () => langfuseNoExport(),
     langsmith: () => langsmith(),
   };
 }
