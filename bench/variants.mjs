@@ -344,6 +344,27 @@ async function installOtel(processor) {
   return provider;
 }
 
+/** Runs `call` 20 times while `sink` keeps what it records, flushes, then hands the records to `check`. */
+async function verifyTwenty(call, flush, sink, check) {
+  sink.keep = true;
+  try {
+    for (let i = 0; i < 20; i++) await call();
+    await flush();
+    check(sink.kept);
+  } finally {
+    sink.keep = false;
+    sink.kept.length = 0;
+  }
+}
+
+/** A @langfuse/tracing variant over `processor`; `sink` keeps what it records while verify runs, for `check`. */
+async function langfuseVariant(name, processor, sink, check) {
+  const provider = await installOtel(processor);
+  const call = await langfuseAgent();
+  const flush = () => provider.forceFlush();
+  return { name, call, flush, verify: () => verifyTwenty(call, flush, sink, check) };
+}
+
 /** The same agent turn, observed: a root and three children, session and user propagated. */
 async function langfuseAgent() {
   const { observe, propagateAttributes } = await import("@langfuse/tracing");
@@ -370,11 +391,11 @@ async function langfuseAgent() {
 export async function langfuse() {
   const { LangfuseSpanProcessor } = requirePeer("@langfuse/otel");
   const { JsonTraceSerializer } = requirePeer("@opentelemetry/otlp-transformer");
-  const exported = { bodies: 0, bytes: 0, keep: false, kept: [] };
+  // bytes: the serialized bodies are used, as a real exporter would send them.
+  const exported = { bytes: 0, keep: false, kept: [] };
   const exporter = {
     export(spans, done) {
       const body = JsonTraceSerializer.serializeRequest(spans);
-      exported.bodies++;
       exported.bytes += body.byteLength;
       if (exported.keep) exported.kept.push(body);
       done({ code: 0 });
@@ -383,34 +404,22 @@ export async function langfuse() {
     forceFlush: () => Promise.resolve(),
   };
   const processor = new LangfuseSpanProcessor({ exporter, publicKey: "pk-lf-bench", secretKey: "sk-lf-bench" });
-  const provider = await installOtel(processor);
-  const call = await langfuseAgent();
-  return {
-    name: "langfuse",
-    call,
-    flush: () => provider.forceFlush(),
-    verify: async () => {
-      exported.keep = true;
-      for (let i = 0; i < 20; i++) await call();
-      await provider.forceFlush();
-      const decoder = new TextDecoder();
-      const spans = exported.kept.flatMap((body) =>
-        JSON.parse(decoder.decode(body)).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
-      );
-      const attr = (span, key) => span.attributes.find((a) => a.key === key)?.value.stringValue;
-      assert(spans.length === 80, `langfuse: ${spans.length} spans serialized for 80 observations`);
-      const roots = spans.filter((s) => s.name === "agent");
-      assert(roots.length === 20, "langfuse: 20 roots");
-      assert(
-        spans.filter((s) => s.name !== "agent").every((c) => roots.some((r) => r.spanId === c.parentSpanId)),
-        "langfuse: every child has its root as parent",
-      );
-      assert(roots.every((r) => typeof attr(r, "langfuse.observation.input") === "string"), "langfuse: input captured");
-      assert(spans.every((s) => attr(s, "session.id") === "s" && attr(s, "user.id") === "u"), "langfuse: session/user on every span");
-      exported.keep = false;
-      exported.kept.length = 0;
-    },
-  };
+  return langfuseVariant("langfuse", processor, exported, (bodies) => {
+    const decoder = new TextDecoder();
+    const spans = bodies.flatMap((body) =>
+      JSON.parse(decoder.decode(body)).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
+    );
+    const attr = (span, key) => span.attributes.find((a) => a.key === key)?.value.stringValue;
+    assert(spans.length === 80, `langfuse: ${spans.length} spans serialized for 80 observations`);
+    const roots = spans.filter((s) => s.name === "agent");
+    assert(roots.length === 20, "langfuse: 20 roots");
+    assert(
+      spans.filter((s) => s.name !== "agent").every((c) => roots.some((r) => r.spanId === c.parentSpanId)),
+      "langfuse: every child has its root as parent",
+    );
+    assert(roots.every((r) => typeof attr(r, "langfuse.observation.input") === "string"), "langfuse: input captured");
+    assert(spans.every((s) => attr(s, "session.id") === "s" && attr(s, "user.id") === "u"), "langfuse: session/user on every span");
+  });
 }
 
 /**
@@ -421,7 +430,7 @@ export async function langfuse() {
 export async function langfuseNoExport() {
   const { getPropagatedAttributesFromContext } = await import("@langfuse/core");
   const processor = {
-    ended: [],
+    kept: [],
     keep: false,
     onStart(span, parentContext) {
       const attributes = getPropagatedAttributesFromContext(parentContext);
@@ -431,28 +440,15 @@ export async function langfuseNoExport() {
       }
     },
     onEnd(span) {
-      if (this.keep) this.ended.push(span);
+      if (this.keep) this.kept.push(span);
     },
     forceFlush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
   };
-  const provider = await installOtel(processor);
-  const call = await langfuseAgent();
-  return {
-    name: "langfuse-no-export",
-    call,
-    flush: () => provider.forceFlush(),
-    verify: async () => {
-      processor.keep = true;
-      for (let i = 0; i < 20; i++) await call();
-      await provider.forceFlush();
-      const spans = processor.ended;
-      assert(spans.length === 80, `langfuse-no-export: ${spans.length} spans ended for 80 observations`);
-      assert(spans.every((s) => s.attributes["session.id"] === "s" && s.attributes["user.id"] === "u"), "langfuse-no-export: session/user on every span");
-      processor.keep = false;
-      processor.ended.length = 0;
-    },
-  };
+  return langfuseVariant("langfuse-no-export", processor, processor, (spans) => {
+    assert(spans.length === 80, `langfuse-no-export: ${spans.length} spans ended for 80 observations`);
+    assert(spans.every((s) => s.attributes["session.id"] === "s" && s.attributes["user.id"] === "u"), "langfuse-no-export: session/user on every span");
+  });
 }
 
 /** Every variant by name, for the worker and the profiler. */
