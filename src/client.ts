@@ -50,7 +50,7 @@ export class Client {
 
   constructor(options?: PandaProbeOptions, env: Env | undefined = currentPlatform().env()) {
     const platform = currentPlatform();
-    const config = (this.config = resolveConfig(options, env && platform.readEnv?.(env, options)));
+    const config = (this.config = resolveConfig(options, env && platform.readEnv?.(env, options), platform.defaults));
     platform.checkOptions?.(options, config);
     const handlers = (this.handlers = new Set());
     if (!config.enabled) return;

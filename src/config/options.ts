@@ -75,13 +75,17 @@ export function configError(message: string): PandaProbeError {
 }
 
 /**
- * Options over `PANDAPROBE_*` variables (already parsed) over defaults. An option set to
- * undefined counts as not given. Checking is the platform's (`config/check.ts`), so production
- * browser bundles ship only this merge.
+ * Options over `PANDAPROBE_*` variables (already parsed) over the runtime's defaults over the
+ * common ones. An option set to undefined counts as not given. Checking is the platform's
+ * (`config/check.ts`), so production browser bundles ship only this merge.
  */
-export function resolveConfig(options: PandaProbeOptions | undefined, fromEnv: PandaProbeOptions | undefined): ResolvedConfig {
+export function resolveConfig(
+  options: PandaProbeOptions | undefined,
+  fromEnv: PandaProbeOptions | undefined,
+  runtimeDefaults: PandaProbeOptions | undefined,
+): ResolvedConfig {
   const out: Record<string, unknown> = { ...DEFAULTS };
-  for (const given of [fromEnv, options] as Record<string, unknown>[]) {
+  for (const given of [runtimeDefaults, fromEnv, options] as Record<string, unknown>[]) {
     for (const key in given) if (given[key] !== undefined) out[key] = given[key];
   }
   return out as unknown as ResolvedConfig;

@@ -4,6 +4,7 @@ import { createBrowserExporter } from "../export/browser-exporter.js";
 import { createBrowserHttpSender } from "../export/http-sender.js";
 import { openIdbStore } from "../export/idb-store.js";
 import { memoryStore } from "../export/store.js";
+import { DEFAULT_MAX_BODY_BYTES } from "../relay/options.js";
 import type { Platform } from "./platform.js";
 
 const QUEUE_NAME = "pandaprobe-queue";
@@ -16,6 +17,9 @@ const MAX_QUEUE_BYTES = 8 * 1024 * 1024;
  */
 export const browserPlatform: Platform = {
   env: () => undefined,
+  // A body over the relay's default cap would be refused with 413 and lost: pages truncate to it
+  // instead (an app that raises the relay's maxBodyBytes raises maxPayloadSize with it).
+  defaults: { maxPayloadSize: DEFAULT_MAX_BODY_BYTES },
   // Refused in production builds as well; the explanation of how to set up a relay is for developers.
   refuse(config) {
     if (!config.apiKey && config.endpoint === DEFAULT_ENDPOINT) {

@@ -9,6 +9,8 @@ export interface Platform {
   env(): Env | undefined;
   /** The options such variables set, parsed; absent where there are none, so browsers ship no parsing. */
   readEnv?(env: Env, options: PandaProbeOptions | undefined): PandaProbeOptions;
+  /** Where this runtime's defaults differ from the common ones. */
+  defaults?: PandaProbeOptions;
   /** Throws on a developer's mistake in the options; absent in production browser bundles. */
   checkOptions?(options: PandaProbeOptions | undefined, config: ResolvedConfig): void;
   /** Why this config cannot send from this runtime (missing key, a key in a browser), or undefined. */

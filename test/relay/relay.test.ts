@@ -6,6 +6,8 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Client } from "../../src/index.js";
+import { browserPlatform } from "../../src/platform/browser.js";
 import { createRelayHandler, toNodeHandler } from "../../src/relay/index.js";
 import type { NodeHandler, RelayHandler, RelayOptions } from "../../src/relay/index.js";
 import { SDK_VERSION } from "../../src/version.js";
@@ -135,6 +137,27 @@ describe("relay: forwarding the ingestion routes", () => {
     const res = await post(`${base}/traces`, fixture("trace-error.json"), { "content-type": "Application/JSON; charset=utf-8" });
     expect(res.status).toBe(202);
     expect(collector.traces()).toEqual([fixture("trace-error.json")]);
+  });
+
+  it("takes the biggest body a page makes by default: a trace of 3 MB arrives truncated, not refused with 413", async () => {
+    const base = await relay();
+    const bodies: string[] = [];
+    // A client with the browser runtime's defaults, its bodies handed to the page's POST.
+    const client = new Client({
+      ...browserPlatform.defaults,
+      apiKey: "unused",
+      projectName: "unused",
+      exporter: { enqueue: (e) => void bodies.push(e.body), flush: async () => {}, shutdown: async () => {} },
+    });
+    client.startTrace("big-answer", undefined, (t) => {
+      for (let i = 0; i < 3; i++) t.span(`chunk-${i}`, { input: "x".repeat(1_000_000) }).end();
+    });
+    expect(bodies.length).toBeGreaterThan(0);
+    for (const body of bodies) expect((await post(`${base}/traces`, body)).status).toBe(202);
+    const received = collector.traces();
+    expect(received.flatMap((t) => t.spans.map((s) => s.name)).sort()).toEqual(["chunk-0", "chunk-1", "chunk-2"]);
+    expect(JSON.stringify(received)).toContain("[pandaprobe: truncated to fit maxPayloadSize]");
+    expect(collector.contractFailures).toEqual([]);
   });
 
   it("accepts a body of exactly maxBodyBytes", async () => {
