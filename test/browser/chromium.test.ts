@@ -88,7 +88,7 @@ describe("offline", () => {
 
     // Still offline, the reload itself fails: the page that held the traces is gone.
     await expect(page.reload()).rejects.toThrow(/ERR_INTERNET_DISCONNECTED/);
-    expect(collector.traces()).toEqual([]);
+    expect(bodies("offline")).toEqual([]);
 
     await context.setOffline(false);
     await page.goto(server.pageUrl("app"));
@@ -109,7 +109,7 @@ describe("offline", () => {
     const ids = await page.evaluate(() => window.pp.makeTraces("back-online", 20));
     // Failed attempts at about 0, 0.5, 1.5 and 3.5 s: the next one is due near 7.4 s.
     await sleep(4000);
-    expect(collector.traces()).toEqual([]);
+    expect(bodies("back-online")).toEqual([]);
 
     await context.setOffline(false);
     const backOnline = Date.now();
@@ -166,7 +166,8 @@ describe("tabs of one site", () => {
     await sleep(500);
     await expect.poll(() => Promise.all([a, b].map((p) => p.evaluate(() => window.pp.queued())))).toEqual([0, 0]);
 
-    const received = collector.traces().map((t) => t.trace_id);
+    // Only this test's traces: a page an earlier test closed may still re-send its own late.
+    const received = collector.traces().filter((t) => t.name.startsWith("tab-")).map((t) => t.trace_id);
     expect(new Set(received)).toEqual(new Set(ids));
     console.log(`[chromium] two tabs: ${ids.length} traces, ${received.length} accepted bodies, ${received.length - ids.length} duplicates`);
   });
@@ -201,13 +202,16 @@ describe("without IndexedDB", () => {
     },
   };
 
-  for (const [why, breakIndexedDb] of Object.entries(breakers)) {
+  for (const [i, [why, breakIndexedDb]] of Object.entries(breakers).entries()) {
     it(`queues in memory and delivers when ${why}, reporting "storage" once`, async () => {
       const context = await newContext();
       await context.addInitScript(breakIndexedDb);
       const page = await open(context);
-      const ids = await page.evaluate(() => window.pp.makeTraces("memory", 20));
-      await waitDelivered("memory", ids);
+      // A label per case: the page of the case before re-sends what is still in its memory queue
+      // when it closes (at least once), and such a late body must not count here.
+      const label = `memory${i}`;
+      const ids = await page.evaluate((label) => window.pp.makeTraces(label, 20), label);
+      await waitDelivered(label, ids);
       const errors = await page.evaluate(() => window.pp.errors);
       expect(errors.map((e) => e.code)).toEqual(["storage"]);
       expect(errors[0]!.message).toMatch(/IndexedDB unavailable/);
