@@ -3,7 +3,7 @@ import type { Env } from "./config/env.js";
 import { configError, resolveConfig, type PandaProbeOptions, type ResolvedConfig } from "./config/options.js";
 import { contextManager } from "./context/context.js";
 import { PandaProbeError } from "./errors.js";
-import type { Exporter } from "./export/types.js";
+import type { Envelope, Exporter } from "./export/types.js";
 import { ScoreDataType } from "./model/enums.js";
 import { assertFunction, assertKnownKeys, assertOneOf, assertOptionalString, assertString } from "./model/guards.js";
 import { clampShort } from "./model/limits.js";
@@ -65,15 +65,28 @@ export class Client {
     const environment = clampShort(config.environment);
     const release = clampShort(config.release);
     /** Tracing never throws into the host: an internal failure is reported instead. */
-    const enqueue = (data: () => [TraceHeader, SpanData[]]) => {
+    const failed = (error: unknown) =>
+      report(new PandaProbeError("internal", `PandaProbe: could not record a trace: ${String(error)}`, { cause: error }));
+    const envelopes = (header: TraceHeader, spans: SpanData[]): Envelope[] => {
       try {
-        const [header, spans] = data();
         const bodies = traceBodies(header, spans, maxPayloadSize);
         log?.(`trace ${header.trace_id} queued (${spans.length} spans, ${bodies.length} request(s))`);
-        for (const body of bodies) exporter.enqueue({ path: "/traces", body });
+        return bodies.map((body) => ({ path: "/traces", body }));
       } catch (error) {
-        report(new PandaProbeError("internal", `PandaProbe: could not record a trace: ${String(error)}`, { cause: error }));
+        failed(error);
+        return [];
       }
+    };
+    /** The trace's data is taken now; its serialization waits where the exporter can defer it (browsers). */
+    const enqueue = (data: () => [TraceHeader, SpanData[]]) => {
+      let header: TraceHeader, spans: SpanData[];
+      try {
+        [header, spans] = data();
+      } catch (error) {
+        return failed(error);
+      }
+      if (exporter.enqueueLater) exporter.enqueueLater(() => envelopes(header, spans));
+      else for (const envelope of envelopes(header, spans)) exporter.enqueue(envelope);
     };
     const recorder: Recorder = (this.recorder = {
       recordTrace: (trace, spans) => enqueue(() => [trace.header(environment, release), spans.map((span) => span.toData())]),

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { getCurrentSpan, getCurrentTrace, span, startTrace, trace } from "../src/index.js";
+import { Client, getCurrentSpan, getCurrentTrace, span, startTrace, trace } from "../src/index.js";
+import type { Envelope } from "../src/export/types.js";
 import { byName, traceToCollector, type Tracing } from "./support/tracing.js";
 
 let tracing: Tracing;
@@ -309,5 +310,29 @@ describe("span(fn): the @span decorator", () => {
   it("rejects a typo'd option and a non-function at wrap time", () => {
     expect(() => span(() => 1, { knd: "LLM" } as never)).toThrow(/unknown span\(\) option key "knd"/);
     expect(() => trace("nope" as never)).toThrow(/trace\(\)'s argument must be a function/);
+  });
+});
+
+describe("an exporter that serializes later (browsers)", () => {
+  it("gets the trace as it was when it ended, serialized only when it asks", () => {
+    const makers: (() => Envelope[])[] = [];
+    const enqueued: Envelope[] = [];
+    const client = new Client({
+      exporter: {
+        enqueue: (e) => void enqueued.push(e),
+        enqueueLater: (make) => void makers.push(make),
+        flush: async () => {},
+        shutdown: async () => {},
+      },
+    });
+    const t = client.startTrace("deferred", { input: "question" });
+    t.setOutput("answer");
+    t.end();
+    t.setOutput("changed after end");
+    expect(enqueued).toEqual([]);
+    expect(makers).toHaveLength(1);
+    const [envelope] = makers[0]!();
+    expect(envelope!.path).toBe("/traces");
+    expect(JSON.parse(envelope!.body)).toMatchObject({ name: "deferred", input: "question", output: "answer", status: "COMPLETED" });
   });
 });

@@ -29,6 +29,12 @@ const REOPEN_AFTER_MS = 30_000;
 type Listen = (type: string, fn: () => void) => void;
 type Lifecycle = Partial<Record<"addEventListener" | "removeEventListener", Listen>>;
 
+/** Runs fn when the page has nothing better to do (within a second), or after this task where idle callbacks are missing (Safari). */
+function whenIdle(fn: () => void): void {
+  if (typeof requestIdleCallback === "function") requestIdleCallback(() => fn(), { timeout: 1000 });
+  else setTimeout(fn, 0);
+}
+
 /**
  * Every finished trace is written to IndexedDB before it is sent and deleted only after a 2xx, so
  * offline spells, reloads and closed tabs lose nothing. Tabs share the queue: one sends at a time
@@ -57,6 +63,8 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
   let store: QueueStore | Promise<QueueStore>;
   let inMemory = false;
   let lastOpenAttempt = 0;
+  /** Envelopes still to be made (serialized): when the page is idle, or at once when it leaves or flushes. */
+  let later: (() => Envelope[])[] = [];
   /** Enqueued and not yet written: what a page being closed sends with keepalive. */
   let pending: Envelope[] = [];
   /** Handed to IndexedDB, not yet committed: a page closed now would lose them with the transaction. */
@@ -205,9 +213,16 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
     }
   };
 
+  const makeLater = (): void => {
+    const makers = later;
+    later = [];
+    for (const make of makers) for (const envelope of make()) enqueue(envelope);
+  };
+
   /** The page is being hidden or closed: what is not yet in IndexedDB leaves with keepalive. */
   const sendBeforeLeaving = (): void => {
     budget ??= keepaliveBudget;
+    makeLater();
     sendKeepalive([...writing, ...pending]);
     // Without IndexedDB, what waits in memory dies with the page unless it leaves now.
     if (inMemory) void memoryStore.oldest().then(sendKeepalive);
@@ -254,15 +269,26 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
    * flush: writes what is pending and makes one delivery attempt of everything queued. What the
    * backend did not take stays in IndexedDB for the next attempt: a browser never gives a trace up.
    */
-  const flush = () => persist().then(() => drain(true));
+  const flush = () => {
+    makeLater();
+    return persist().then(() => drain(true));
+  };
+  const enqueue = (envelope: Envelope): void => {
+    if (closed) return;
+    pending.push(envelope);
+    // Ended while the page goes away (an app's own pagehide handler): IndexedDB may not commit in time.
+    if (budget !== undefined) sendKeepalive([envelope]);
+    // Writes are batched per task: ending many traces at once costs one transaction.
+    if (pending.length === 1) queueMicrotask(persist);
+  };
   return {
-    enqueue(envelope) {
+    enqueue,
+    enqueueLater(make) {
       if (closed) return;
-      pending.push(envelope);
-      // Ended while the page goes away (an app's own pagehide handler): IndexedDB may not commit in time.
-      if (budget !== undefined) sendKeepalive([envelope]);
-      // Writes are batched per task: ending many traces at once costs one transaction.
-      if (pending.length === 1) queueMicrotask(persist);
+      later.push(make);
+      // While the page goes away there is no later.
+      if (budget !== undefined) makeLater();
+      else if (later.length === 1) whenIdle(makeLater);
     },
     flush,
     shutdown: () =>

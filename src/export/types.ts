@@ -9,6 +9,12 @@ export interface Envelope {
 export interface Exporter {
   /** Never blocks and never throws; when the queue is full the oldest envelope is dropped. */
   enqueue(envelope: Envelope): void;
+  /**
+   * Optional: envelopes to make later, off the interaction path that ended the trace (browsers
+   * serialize when the page is idle, and at once when it is hidden or flushed). Without it, the
+   * client makes them at once and calls `enqueue`. `make` never throws.
+   */
+  enqueueLater?(make: () => Envelope[]): void;
   /** Resolves when everything enqueued before the call is delivered or given up. */
   flush(): Promise<void>;
   /** Flushes, then stops timers and refuses new work. Idempotent. */

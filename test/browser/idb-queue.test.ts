@@ -372,3 +372,44 @@ describe("a page going away", () => {
     }
   });
 });
+
+describe("serialization off the interaction path", () => {
+  it("envelopes handed over to make later are made when the page is idle, not in the task that ended the trace", async () => {
+    const t = traceEnvelope("idle");
+    const { exporter } = startExporter({ flushIntervalMs: 20 });
+    let made = 0;
+    exporter.enqueueLater!(() => (made++, [t]));
+    await Promise.resolve();
+    expect(made).toBe(0);
+    await until(() => delivered().has(t.traceId));
+    expect(made).toBe(1);
+  });
+
+  it("flush makes them at once and delivers them", async () => {
+    const t = traceEnvelope("flushed-later");
+    const { exporter } = startExporter({ flushIntervalMs: 60_000 });
+    exporter.enqueueLater!(() => [t]);
+    await exporter.flush();
+    expect(delivered().has(t.traceId)).toBe(true);
+    expect(await storedRecords(dbName)).toEqual([]);
+  });
+
+  it("a page going away makes them at once and sends them with keepalive, before and after pagehide", async () => {
+    const events = windowEvents();
+    try {
+      const before = traceEnvelope("made-on-leave");
+      const after = traceEnvelope("ended-in-pagehide");
+      const { exporter, sends } = startExporter({ flushIntervalMs: 60_000 });
+      exporter.enqueueLater!(() => [before]);
+      events.dispatch("pagehide");
+      exporter.enqueueLater!(() => [after]);
+      expect(sends.map((s) => [s.envelope.body, s.keepalive])).toEqual([
+        [before.body, true],
+        [after.body, true],
+      ]);
+      await until(() => delivered().has(before.traceId) && delivered().has(after.traceId));
+    } finally {
+      events.restore();
+    }
+  });
+});
