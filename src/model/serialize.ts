@@ -90,7 +90,8 @@ function props(obj: any, stack: object[], depth: number): JsonObject {
     if (type == "undefined" || type == "function" || type == "symbol") continue;
     value = walk(value, stack, depth);
     // Assigning "__proto__" would replace the copy's prototype; a computed key in a literal defines it.
-    key == "__proto__" ? (out = { ...out, [key]: value }) : (out[key] = value);
+    if (key == "__proto__") out = { ...out, [key]: value };
+    else out[key] = value;
   }
   return out;
 }

@@ -15,7 +15,10 @@ export function isoTime(epochMs: number | undefined): string | undefined {
   // Fractional milliseconds (from performance.now) are formatted by the Date, uncached.
   if (second === cachedSecond && Number.isInteger(millis)) return cachedPrefix + (millis < 10 ? "00" : millis < 100 ? "0" : "") + millis + "Z";
   const iso = new Date(epochMs).toISOString();
-  if (Number.isInteger(millis)) (cachedSecond = second), (cachedPrefix = iso.slice(0, -4));
+  if (Number.isInteger(millis)) {
+    cachedSecond = second;
+    cachedPrefix = iso.slice(0, -4);
+  }
   return iso;
 }
 
