@@ -6,9 +6,10 @@
  *   node bench/size.mjs --check   same, exits 1 when the SDK's share is over the CI budget
  *
  * A small app (init with a relay endpoint, so the IndexedDB exporter is in, + startTrace + span +
- * session/user) is bundled from src/index.browser.ts the way an app's bundler would ship it
- * (esbuild, minified, tree-shaken, ES2020), then gzipped at level 9. The SDK's share is that bundle
- * minus the same app with its tracing calls removed, so the app's own code is not counted.
+ * session/user) is bundled from src/index.browser.ts the way an app's bundler would ship it for
+ * production (esbuild, NODE_ENV=production, minified, tree-shaken, ES2020), then gzipped at level
+ * 9. The SDK's share is that bundle minus the same app with its tracing calls removed, so the
+ * app's own code is not counted.
  * @langfuse/tracing is measured the same way for context.
  */
 import { gzipSync } from "node:zlib";
@@ -75,6 +76,8 @@ async function bundle(source) {
     alias: { pandaprobe: join(root, "src/index.browser.ts") },
     bundle: true,
     minify: true,
+    // What esbuild sets itself when minifying for the browser (and Vite/webpack for production): written out.
+    define: { "process.env.NODE_ENV": '"production"' },
     treeShaking: true,
     format: "esm",
     platform: "browser",
@@ -121,7 +124,7 @@ const kib = (n) => `${(n / 1024).toFixed(2)} KiB`;
 
 export function sizeReport(s) {
   const lines = [
-    "## Browser bundle size (esbuild, minified, ES2020, gzip -9)",
+    "## Browser bundle size (esbuild for production: NODE_ENV=production, minified, ES2020, gzip -9)",
     "",
     "| bundle | minified | gzip |",
     "|---|---:|---:|",
