@@ -86,10 +86,7 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
 
   const open = (): Promise<QueueStore> => {
     lastOpenAttempt = Date.now();
-    return options.openStore(() => fallBack(new Error("the browser closed the IndexedDB connection"))).then((opened) => {
-      inMemory = false;
-      return opened;
-    }, fallBack);
+    return options.openStore(() => fallBack(new Error("the browser closed the IndexedDB connection"))).catch(fallBack);
   };
 
   const fallBack = (error: unknown): QueueStore => {
@@ -117,6 +114,8 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
         return;
       }
       await memoryStore.remove(waiting.map((r) => r.id));
+      // Only now: until the move commits, a page that closes sends what waits in memory with keepalive.
+      inMemory = false;
     }));
   };
 

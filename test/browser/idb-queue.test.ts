@@ -332,6 +332,53 @@ describe("when IndexedDB cannot be used", () => {
     expect(await storedRecords(dbName)).toEqual([]);
     expect(reports.map((r) => r.code)).toEqual(["storage"]);
   });
+
+  it("a page closing while what waited in memory moves back to IndexedDB sends it with keepalive", async () => {
+    const events = windowEvents();
+    try {
+      let closeConnection!: () => void;
+      const realNow = Date.now;
+      let skew = 0;
+      vi.spyOn(Date, "now").mockImplementation(() => realNow() + skew);
+      vi.spyOn(Math, "random").mockReturnValue(0.99);
+      let unavailable = true;
+      collector.respond(() => (unavailable ? { status: 503, body: { detail: "Service Unavailable" } } : undefined));
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let opens = 0;
+      const { exporter, sends } = startExporter({
+        retryBaseMs: 60_000,
+        retryMaxMs: 60_000,
+        openStore: async (onClosed) => {
+          closeConnection = onClosed;
+          const store = await openIdbStore(dbName, ROOMY, onClosed);
+          if (++opens === 1) return store;
+          // The connection opened 30 s later writes slowly: the move back is still in flight.
+          return { ...store, add: async (records) => (await gate, store.add(records)) };
+        },
+      });
+      await exporter.flush();
+      closeConnection();
+      const t = traceEnvelope("moving-back");
+      exporter.enqueue(t);
+      await until(() => sends.length === 1 && sends[0]!.result?.ok === false);
+
+      skew = 31_000;
+      const flushed = exporter.flush();
+      await until(() => opens === 2);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      events.dispatch("pagehide");
+      await until(() => sends.some((s) => s.keepalive && s.envelope.body === t.body));
+
+      unavailable = false;
+      release();
+      await flushed;
+      await exporter.flush();
+      expect(delivered().has(t.traceId)).toBe(true);
+    } finally {
+      events.restore();
+    }
+  });
 });
 
 describe("a page going away", () => {
