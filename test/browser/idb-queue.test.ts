@@ -96,6 +96,19 @@ function delivered(): Set<string> {
   return new Set(traceIds(collector.traces()));
 }
 
+/**
+ * The collector answers 503 while `unavailable`; Date.now runs `skew` ms ahead; the backoff jitter
+ * is pinned high, so after one failed round flush() decides when sending resumes.
+ */
+function outageWithClock(): { skew: number; unavailable: boolean } {
+  const outage = { skew: 0, unavailable: true };
+  const realNow = Date.now;
+  vi.spyOn(Date, "now").mockImplementation(() => realNow() + outage.skew);
+  vi.spyOn(Math, "random").mockReturnValue(0.99);
+  collector.respond(() => (outage.unavailable ? { status: 503, body: { detail: "Service Unavailable" } } : undefined));
+  return outage;
+}
+
 const until = (condition: () => boolean | Promise<boolean>, timeout = 5000) =>
   vi.waitFor(async () => expect(await condition()).toBe(true), { timeout, interval: 10 });
 
@@ -296,13 +309,7 @@ describe("when IndexedDB cannot be used", () => {
 
   it("a connection the browser closes: memory meanwhile, then after 30 s back to IndexedDB with what waited", async () => {
     let closeConnection!: () => void;
-    const realNow = Date.now;
-    let skew = 0;
-    vi.spyOn(Date, "now").mockImplementation(() => realNow() + skew);
-    // One failed round, then no retry of its own for about a minute: flush() decides when it resumes.
-    vi.spyOn(Math, "random").mockReturnValue(0.99);
-    let unavailable = true;
-    collector.respond(() => (unavailable ? { status: 503, body: { detail: "Service Unavailable" } } : undefined));
+    const outage = outageWithClock();
     const inDbAtSend: boolean[] = [];
     const { exporter, reports, sends } = startExporter({
       retryBaseMs: 60_000,
@@ -323,8 +330,8 @@ describe("when IndexedDB cannot be used", () => {
     expect(await storedRecords(dbName)).toEqual([]);
     expect(inDbAtSend).toEqual([false, false]);
 
-    skew = 31_000;
-    unavailable = false;
+    outage.skew = 31_000;
+    outage.unavailable = false;
     await exporter.flush();
     expect([...delivered()].sort()).toEqual(traces.map((t) => t.traceId).sort());
     // Sent from IndexedDB again (written before sent), and deleted there after the 2xx.
@@ -337,12 +344,7 @@ describe("when IndexedDB cannot be used", () => {
     const events = windowEvents();
     try {
       let closeConnection!: () => void;
-      const realNow = Date.now;
-      let skew = 0;
-      vi.spyOn(Date, "now").mockImplementation(() => realNow() + skew);
-      vi.spyOn(Math, "random").mockReturnValue(0.99);
-      let unavailable = true;
-      collector.respond(() => (unavailable ? { status: 503, body: { detail: "Service Unavailable" } } : undefined));
+      const outage = outageWithClock();
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       let opens = 0;
@@ -363,14 +365,14 @@ describe("when IndexedDB cannot be used", () => {
       exporter.enqueue(t);
       await until(() => sends.length === 1 && sends[0]!.result?.ok === false);
 
-      skew = 31_000;
+      outage.skew = 31_000;
       const flushed = exporter.flush();
       await until(() => opens === 2);
       await new Promise((resolve) => setTimeout(resolve, 20));
       events.dispatch("pagehide");
       await until(() => sends.some((s) => s.keepalive && s.envelope.body === t.body));
 
-      unavailable = false;
+      outage.unavailable = false;
       release();
       await flushed;
       await exporter.flush();
