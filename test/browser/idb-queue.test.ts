@@ -233,12 +233,12 @@ describe("offline spells, reloads and tabs", () => {
 });
 
 describe("bounds", () => {
-  /** No sending until flush(): the queue only fills. */
-  const idle = { flushIntervalMs: 60_000, batchSize: 100 };
-
-  it("maxCount evicts the oldest, with a queue_overflow report", async () => {
-    const traces = Array.from({ length: 5 }, (_, i) => traceEnvelope(`count-${i}`));
-    const { exporter, reports } = startExporter({ ...idle, bounds: { maxCount: 3, maxBytes: ROOMY.maxBytes } });
+  /**
+   * Queues `traces` under `bounds` with no sending until flush() (the queue only fills): the two
+   * oldest are evicted with one queue_overflow report, and flush() delivers the rest.
+   */
+  async function expectTwoOldestEvicted(traces: ReturnType<typeof traceEnvelope>[], bounds: Bounds): Promise<void> {
+    const { exporter, reports } = startExporter({ flushIntervalMs: 60_000, batchSize: 100, bounds });
     for (const t of traces) exporter.enqueue(t);
     await until(() => reports.length > 0);
     expect(reports.map((r) => [r.code, r.message])).toEqual([["queue_overflow", expect.stringContaining("evicted the 2 oldest")]]);
@@ -246,6 +246,11 @@ describe("bounds", () => {
     expect(await storedTraceIds(dbName)).toEqual(newest);
     await exporter.flush();
     expect(traceIds(collector.traces())).toEqual(newest);
+  }
+
+  it("maxCount evicts the oldest, with a queue_overflow report", async () => {
+    const traces = Array.from({ length: 5 }, (_, i) => traceEnvelope(`count-${i}`));
+    await expectTwoOldestEvicted(traces, { maxCount: 3, maxBytes: ROOMY.maxBytes });
   });
 
   it("maxBytes evicts the oldest, with a queue_overflow report", async () => {
@@ -253,14 +258,7 @@ describe("bounds", () => {
     const bytes = traces.map((t) => Buffer.byteLength(t.body));
     // Room for the two newest, not for a third.
     const maxBytes = bytes[2]! + bytes[3]! + Math.min(...bytes) - 1;
-    const { exporter, reports } = startExporter({ ...idle, bounds: { maxCount: 1000, maxBytes } });
-    for (const t of traces) exporter.enqueue(t);
-    await until(() => reports.length > 0);
-    expect(reports.map((r) => [r.code, r.message])).toEqual([["queue_overflow", expect.stringContaining("evicted the 2 oldest")]]);
-    const newest = traces.slice(2).map((t) => t.traceId);
-    expect(await storedTraceIds(dbName)).toEqual(newest);
-    await exporter.flush();
-    expect(traceIds(collector.traces())).toEqual(newest);
+    await expectTwoOldestEvicted(traces, { maxCount: 1000, maxBytes });
   });
 });
 
