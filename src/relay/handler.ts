@@ -5,14 +5,10 @@ import { resolveRelayOptions } from "./options.js";
 import type { RelayOptions, ResolvedRelayOptions } from "./options.js";
 import { corsHeaders, detail, preflight, validationError } from "./responses.js";
 import { matchRoute } from "./routes.js";
-import { validateBody } from "./validate.js";
+import { isObject, validateBody } from "./validate.js";
 
 /** A fetch-style handler: Next.js route handlers, Hono, Remix, Cloudflare Workers, Deno, Bun. */
 export type RelayHandler = (req: Request) => Promise<Response>;
-
-function isRecord(value: unknown): boolean {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== "object" || value === null) return false;
@@ -92,7 +88,7 @@ export function createRelayHandler(options: RelayOptions): RelayHandler {
     if (!parsed) return detail(400, "Body is not valid JSON", cors);
 
     // The server's user wins over the page's claim; validation then covers the stamped id too.
-    const stamp = decision.userId !== undefined && route.kind === "trace" && isRecord(parsed.value);
+    const stamp = decision.userId !== undefined && route.kind === "trace" && isObject(parsed.value);
     if (stamp) (parsed.value as Record<string, unknown>)["user_id"] = decision.userId;
     const errors = validateBody(route.kind, parsed.value);
     if (errors.length) return validationError(errors, cors);

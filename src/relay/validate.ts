@@ -20,7 +20,8 @@ function report(out: FieldError[], path: Path, message: string): void {
   if (out.length < MAX_ERRORS) out.push({ field: path.length ? path.join(".") : "body", message });
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** A JSON object: not null, not an array. */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
