@@ -25,16 +25,26 @@ export async function openIdbStore(
 ): Promise<QueueStore> {
   if (typeof indexedDB === "undefined") throw new Error("IndexedDB is not available");
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const opening = openDB(name, 1, {
+    upgrade(database) {
+      database.createObjectStore(RECORDS, { autoIncrement: true });
+      database.createObjectStore(META);
+    },
+    // A newer schema in another tab waits for every older connection to close: give way.
+    blocking(_current, _next, event) {
+      (event.target as IDBDatabase).close();
+      onTerminated();
+    },
+    terminated: onTerminated,
+  });
   const db = await Promise.race([
-    openDB(name, 1, {
-      upgrade(database) {
-        database.createObjectStore(RECORDS, { autoIncrement: true });
-        database.createObjectStore(META);
-      },
-      terminated: onTerminated,
-    }),
+    opening,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("IndexedDB open is blocked")), blockedMs);
+      timer = setTimeout(() => {
+        // The caller has moved on to memory; a connection that opens later is not left open.
+        opening.then((late) => late.close(), () => {});
+        reject(new Error("IndexedDB open is blocked"));
+      }, blockedMs);
     }),
   ]).finally(() => clearTimeout(timer));
 
