@@ -91,6 +91,19 @@ async function bundle(source) {
   return { min: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength, inputs };
 }
 
+/**
+ * Layers of the SDK bundled alone (an entry's exports are kept): what the issue's feature list
+ * costs before the API on top of it, so the bar can be weighed against it.
+ */
+const EXPORT_LAYER = `export { browserPlatform } from "./src/platform/browser.ts";`;
+const MODEL = `export { Trace } from "./src/model/trace.ts"; export { traceBodies } from "./src/model/payload.ts";`;
+const LAYERS = {
+  "idb (the IndexedDB wrapper the issue names)": `export { openDB } from "idb";`,
+  "export layer: IndexedDB + memory queue, Web Locks, BroadcastChannel, keepalive, retries, sender (with idb)": EXPORT_LAYER,
+  "model: Trace, Span, serializer, payload builder (and the explicit context they read)": MODEL,
+  "export layer and model together (no client, options, zone context, session/user or decorators)": `${EXPORT_LAYER}\n${MODEL}`,
+};
+
 /** Minified bytes per module, grouped per package for node_modules, biggest first. */
 function topModules(inputs, limit) {
   return Object.entries(inputs)
@@ -117,6 +130,7 @@ export async function measureSizes() {
     langfuseShare: share(langfuse),
     top: topModules(pandaprobe.inputs, 15),
     langfuseTop: langfuse ? topModules(langfuse.inputs, 5) : [],
+    layers: await Promise.all(Object.entries(LAYERS).map(async ([layer, source]) => ({ layer, ...(await bundle(source)) }))),
   };
 }
 
@@ -138,6 +152,8 @@ export function sizeReport(s) {
       `| @langfuse/tracing share (lower bound) | ${s.langfuseShare.min} B | ${s.langfuseShare.gzip} B (${kib(s.langfuseShare.gzip)}) |`,
     );
   }
+  lines.push("", "Layers bundled alone, the same way:", "", "| layer | minified | gzip |", "|---|---:|---:|");
+  for (const l of s.layers) lines.push(`| ${l.layer} | ${l.min} B | ${l.gzip} B |`);
   lines.push("", "Biggest modules in the pandaprobe app (minified bytes before gzip):", "", "| module | bytes |", "|---|---:|");
   for (const m of s.top) lines.push(`| ${relative(root, join(root, m.module))} | ${m.bytes} |`);
   if (s.langfuseTop.length) {
