@@ -13,7 +13,9 @@ export interface BrowserExporterOptions {
   send(envelope: Envelope, keepalive: boolean): Promise<SendResult>;
   /** Lock and channel name shared by the tabs of a site. */
   name: string;
+  /** Records read from the queue per round of sending. */
   batchSize: number;
+  /** How often a tab looks for records left in the shared queue (each write is sent at once). */
   flushIntervalMs: number;
   maxConcurrency: number;
   retryBaseMs?: number;
@@ -69,8 +71,10 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
   let pending: Envelope[] = [];
   /** Handed to IndexedDB, not yet committed: a page closed now would lose them with the transaction. */
   const writing = new Set<Envelope>();
-  /** Bodies already sent with keepalive during this departure. */
-  const sentOnLeave = new Set<string>();
+  /** Read from the queue by the drain and not answered yet: a page closed now would cancel their requests. */
+  const sending = new Set<Envelope>();
+  /** The keepalive requests of this departure by body, whose answers the drain takes instead of sending again. */
+  const leaving = new Map<string, Promise<SendResult>>();
   /** What keepalive may still carry while the page goes away; undefined while it is visible. */
   let budget: number | undefined;
   let writes = Promise.resolve();
@@ -136,13 +140,16 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
       for (const envelope of batch) writing.delete(envelope);
       if (evicted > 0) fail("queue_overflow", `trace queue full; evicted the ${evicted} oldest`);
       channel?.postMessage(0);
+      // The interval picks up what another tab's drain left behind when its page closed.
       if (timer === undefined && !closed) {
         timer = backgroundTimer(() => {
           timer = undefined;
           void drain();
         }, flushIntervalMs);
       }
-      if (batch.length >= batchSize) void drain();
+      // Sent as soon as it is safe on disk: a trace waiting for the interval would wait for the
+      // user's next visit if the tab closed meanwhile. The API takes one trace per request anyway.
+      void drain();
     }));
   };
 
@@ -182,10 +189,15 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
       let wait = -1;
       // maxConcurrency workers share one iterator, so each record is sent once.
       const records = batch.values();
+      for (const record of batch) sending.add(record);
       await Promise.all(
         Array.from({ length: maxConcurrency }, async () => {
           for (const record of records) {
-            const result = await send(record, false);
+            const kept = leaving.get(record.body);
+            const result = await (kept ?? send(record, false));
+            sending.delete(record);
+            // A keepalive copy that failed is retried like any other send.
+            if (kept && !result.ok) leaving.delete(record.body);
             if (!result.ok && result.retryable) {
               wait = Math.max(wait, result.retryAfterMs ?? 0);
               continue;
@@ -222,7 +234,7 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
   const sendBeforeLeaving = (): void => {
     budget ??= keepaliveBudget;
     makeLater();
-    sendKeepalive([...writing, ...pending]);
+    sendKeepalive([...writing, ...pending, ...sending]);
     // Without IndexedDB, what waits in memory dies with the page unless it leaves now.
     if (inMemory) void memoryStore.oldest().then(sendKeepalive);
     void persist();
@@ -230,12 +242,11 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
 
   const sendKeepalive = (envelopes: readonly Envelope[]): void => {
     for (const envelope of envelopes) {
-      if (sentOnLeave.has(envelope.body)) continue;
+      if (leaving.has(envelope.body)) continue;
       const bytes = jsonByteLength(envelope.body);
       if (bytes > budget!) continue;
       budget! -= bytes;
-      sentOnLeave.add(envelope.body);
-      void send(envelope, true);
+      leaving.set(envelope.body, send(envelope, true));
     }
   };
 
@@ -248,7 +259,7 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
   const onVisibility = () => {
     if (globalThis.document?.visibilityState === "hidden") return sendBeforeLeaving();
     budget = undefined;
-    sentOnLeave.clear();
+    leaving.clear();
   };
   const listen = (method: keyof Lifecycle) => {
     const win = globalThis as Lifecycle;
@@ -270,7 +281,12 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
    */
   const flush = () => {
     makeLater();
-    return persist().then(() => drain(true));
+    // A drain already under way may have read the queue before these records, or be failing:
+    // the attempt flush promises starts after it.
+    return persist().then(async () => {
+      await draining;
+      await drain(true);
+    });
   };
   const enqueue = (envelope: Envelope): void => {
     if (closed) return;

@@ -144,6 +144,25 @@ describe("closing tabs", () => {
       await collector.waitFor(() => uniqueIds(`on-pagehide-${round}`).size === 10, 5000);
     }
   }, 40_000);
+
+  it("delivers traces whose requests are in flight when the tab closes, before any next load", async () => {
+    // Each trace's first request hangs, as on a slow network; a copy sent later is accepted.
+    const hung = new Set<string>();
+    collector.respond((request) => {
+      const id = (request.json as { trace_id?: string } | undefined)?.trace_id;
+      if (id === undefined || hung.has(id)) return undefined;
+      hung.add(id);
+      return { stall: true };
+    });
+    const page = await open(await newContext());
+    const ids = await page.evaluate((label) => window.pp.makeTraces(label, 4), "in-flight");
+    await collector.waitFor((requests) => requests.filter((r) => r.outcome === "stalled").length === 4);
+    expect(await page.evaluate(() => window.pp.queued())).toBe(4);
+
+    await page.close({ runBeforeUnload: true });
+    // No page of the site opens again: the copies sent with keepalive as the tab closed are what arrives.
+    await waitDelivered("in-flight", ids, 5000);
+  }, 20_000);
 });
 
 describe("tabs of one site", () => {

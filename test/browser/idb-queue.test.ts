@@ -234,18 +234,20 @@ describe("offline spells, reloads and tabs", () => {
 
 describe("bounds", () => {
   /**
-   * Queues `traces` under `bounds` with no sending until flush() (the queue only fills): the two
-   * oldest are evicted with one queue_overflow report, and flush() delivers the rest.
+   * Queues `traces` under `bounds` while the backend refuses them (the queue only fills): the two
+   * oldest are evicted with one queue_overflow report, and once it accepts, the rest are delivered.
    */
   async function expectTwoOldestEvicted(traces: ReturnType<typeof traceEnvelope>[], bounds: Bounds): Promise<void> {
-    const { exporter, reports } = startExporter({ flushIntervalMs: 60_000, batchSize: 100, bounds });
+    collector.respond(() => ({ status: 503, body: { detail: "Service Unavailable" } }));
+    const { exporter, reports } = startExporter({ batchSize: 100, bounds });
     for (const t of traces) exporter.enqueue(t);
     await until(() => reports.length > 0);
     expect(reports.map((r) => [r.code, r.message])).toEqual([["queue_overflow", expect.stringContaining("evicted the 2 oldest")]]);
     const newest = traces.slice(2).map((t) => t.traceId);
     expect(await storedTraceIds(dbName)).toEqual(newest);
+    collector.respond();
     await exporter.flush();
-    expect(traceIds(collector.traces())).toEqual(newest);
+    expect(traceIds(collector.traces()).sort()).toEqual(newest.sort());
   }
 
   it("maxCount evicts the oldest, with a queue_overflow report", async () => {
@@ -382,7 +384,7 @@ describe("when IndexedDB cannot be used", () => {
 });
 
 describe("a page going away", () => {
-  it("pagehide before the write: the record leaves with keepalive, and is written as well", async () => {
+  it("pagehide before the write: the record leaves with keepalive, is written as well, and goes once that request is answered", async () => {
     const events = windowEvents();
     try {
       const t = traceEnvelope("leaving");
@@ -392,31 +394,72 @@ describe("a page going away", () => {
       expect(sends.map((s) => [s.envelope.body, s.keepalive])).toEqual([[t.body, true]]);
       await until(() => delivered().has(t.traceId));
       expect(collector.requests[0]!.status).toBe(202);
-      expect(await storedTraceIds(dbName)).toEqual([t.traceId]);
-      // Still delivered the ordinary way later: a re-send is harmless (upsert by trace_id).
+      // The page lived on: the keepalive request's 2xx acknowledges the stored record, which is not sent again.
+      await until(async () => (await storedRecords(dbName)).length === 0);
       await exporter.flush();
-      expect(sends.map((s) => s.keepalive)).toEqual([true, false]);
-      expect(await storedRecords(dbName)).toEqual([]);
+      expect(sends.map((s) => s.keepalive)).toEqual([true]);
     } finally {
       events.restore();
     }
   });
 
-  it("visibilitychange to hidden does the same", async () => {
+  it("visibilitychange to hidden does the same; back to visible, traces are sent the ordinary way, each once", async () => {
     const document = Object.assign(new EventTarget(), { visibilityState: "visible" });
     Object.defineProperty(globalThis, "document", { value: document, configurable: true, writable: true });
-    try {
-      const t = traceEnvelope("hidden");
-      const { exporter, sends } = startExporter({ flushIntervalMs: 60_000 });
-      exporter.enqueue(t);
-      document.visibilityState = "hidden";
+    const setVisibility = (state: "hidden" | "visible") => {
+      document.visibilityState = state;
       document.dispatchEvent(new Event("visibilitychange"));
-      expect(sends.map((s) => [s.envelope.body, s.keepalive])).toEqual([[t.body, true]]);
-      await until(() => delivered().has(t.traceId));
-      expect(await storedTraceIds(dbName)).toEqual([t.traceId]);
+    };
+    try {
+      const hidden = traceEnvelope("hidden");
+      const { exporter, sends } = startExporter({ flushIntervalMs: 60_000 });
+      exporter.enqueue(hidden);
+      setVisibility("hidden");
+      expect(sends.map((s) => [s.envelope.body, s.keepalive])).toEqual([[hidden.body, true]]);
+      await until(async () => delivered().has(hidden.traceId) && (await storedRecords(dbName)).length === 0);
+
+      setVisibility("visible");
+      const visible = traceEnvelope("visible-again");
+      exporter.enqueue(visible);
+      await until(() => delivered().has(visible.traceId));
+      expect(sends.map((s) => [s.envelope.body, s.keepalive])).toEqual([
+        [hidden.body, true],
+        [visible.body, false],
+      ]);
     } finally {
       Reflect.deleteProperty(globalThis, "document");
     }
+  });
+
+  it("a page closing while a request is in flight sends that record again with keepalive", async () => {
+    const events = windowEvents();
+    try {
+      collector.respond(() => ({ stall: true }));
+      const t = traceEnvelope("in-flight");
+      const { exporter, sends } = startExporter({ timeoutMs: 300 });
+      exporter.enqueue(t);
+      await collector.waitFor((requests) => requests.some((r) => r.outcome === "stalled"));
+      expect(sends.map((s) => [s.envelope.body, s.keepalive])).toEqual([[t.body, false]]);
+
+      collector.respond();
+      events.dispatch("pagehide");
+      expect(sends.map((s) => [s.envelope.body, s.keepalive])).toEqual([
+        [t.body, false],
+        [t.body, true],
+      ]);
+      await until(() => delivered().has(t.traceId));
+    } finally {
+      events.restore();
+    }
+  });
+});
+
+describe("sending", () => {
+  it("a trace is sent as soon as it is written, not at the next interval", async () => {
+    const t = traceEnvelope("at-once");
+    startExporter({ flushIntervalMs: 60_000 }).exporter.enqueue(t);
+    await until(() => delivered().has(t.traceId), 1000);
+    await until(async () => (await storedRecords(dbName)).length === 0);
   });
 });
 
