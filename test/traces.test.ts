@@ -325,14 +325,17 @@ describe("an exporter that serializes later (browsers)", () => {
         shutdown: async () => {},
       },
     });
-    const t = client.startTrace("deferred", { input: "question" });
+    const t = client.startTrace("deferred", { input: "question", metadata: { turn: 1 } });
     t.setOutput("answer");
     t.end();
     t.setOutput("changed after end");
+    t.setMetadata({ turn: 2, late: true });
     expect(enqueued).toEqual([]);
     expect(makers).toHaveLength(1);
     const [envelope] = makers[0]!();
     expect(envelope!.path).toBe("/traces");
-    expect(JSON.parse(envelope!.body)).toMatchObject({ name: "deferred", input: "question", output: "answer", status: "COMPLETED" });
+    expect(JSON.parse(envelope!.body)).toEqual(
+      expect.objectContaining({ name: "deferred", input: "question", output: "answer", status: "COMPLETED", metadata: { turn: 1 } }),
+    );
   });
 });

@@ -22,12 +22,13 @@ export abstract class Observation {
   }
 
   /**
-   * Shallow-merges into the metadata, as the backend does. Into an object without a prototype, so
-   * a "__proto__" key (from parsed JSON) is merged as data rather than replacing the prototype.
+   * Shallow-merges into the metadata, as the backend does. Into a new object, since one already
+   * recorded may wait for serialization (browsers), and without a prototype, so a "__proto__" key
+   * (from parsed JSON) is merged as data rather than replacing the prototype.
    */
   setMetadata(metadata: Record<string, unknown>): this {
     if (DEV && process.env.NODE_ENV !== "production") assertPlainObject(metadata, "metadata");
-    this.metadata = Object.assign(this.metadata ?? Object.create(null), toJsonSafe(metadata) as JsonObject);
+    this.metadata = Object.assign(Object.create(null), this.metadata, toJsonSafe(metadata) as JsonObject);
     return this;
   }
 }
