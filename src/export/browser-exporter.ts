@@ -256,15 +256,17 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
     if (!serverAskedToWait) retryAt = failures = 0;
     void drain();
   };
-  const onVisibility = () => {
-    if (globalThis.document?.visibilityState === "hidden") return sendBeforeLeaving();
+  /** Visible again, or restored from the back/forward cache after pagehide: sending is ordinary again. */
+  const onReturn = () => {
     budget = undefined;
     leaving.clear();
   };
+  const onVisibility = () => (globalThis.document?.visibilityState === "hidden" ? sendBeforeLeaving() : onReturn());
   const listen = (method: keyof Lifecycle) => {
     const win = globalThis as Lifecycle;
     win[method]?.("online", onOnline);
     win[method]?.("pagehide", sendBeforeLeaving);
+    win[method]?.("pageshow", onReturn);
     (globalThis.document as Lifecycle | undefined)?.[method]?.("visibilitychange", onVisibility);
   };
 

@@ -431,6 +431,21 @@ describe("a page going away", () => {
     }
   });
 
+  it("a page restored from the back/forward cache (pageshow) sends the ordinary way again", async () => {
+    const events = windowEvents();
+    try {
+      const { exporter, sends } = startExporter();
+      events.dispatch("pagehide");
+      events.dispatch("pageshow");
+      const t = traceEnvelope("restored");
+      exporter.enqueue(t);
+      await until(() => delivered().has(t.traceId));
+      expect(sends.map((s) => [s.envelope.body, s.keepalive])).toEqual([[t.body, false]]);
+    } finally {
+      events.restore();
+    }
+  });
+
   it("a page closing while a request is in flight sends that record again with keepalive", async () => {
     const events = windowEvents();
     try {
