@@ -8,8 +8,11 @@ import type { RelayHandler } from "./handler.js";
 /** A Node `http` request listener, also usable as Express middleware (`next` receives adapter failures). */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
 
-/** Express keeps the path before its mount point here; plain Node has only `url`. */
-type MaybeExpressRequest = IncomingMessage & { originalUrl?: string };
+/**
+ * Express keeps the path before its mount point in `originalUrl`; plain Node has only `url`. A body
+ * parser (express.json(), Next.js pages' bodyParser) leaves what it read of the stream in `body`.
+ */
+type MaybeExpressRequest = IncomingMessage & { originalUrl?: string; body?: unknown };
 
 function requestUrl(req: MaybeExpressRequest): string {
   const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
@@ -66,14 +69,27 @@ function requestBody(req: IncomingMessage): ReadableStream<Uint8Array> {
   });
 }
 
-function toRequest(req: IncomingMessage): Request {
+/**
+ * The body a parser already took from the stream (which will never emit again), as it left it:
+ * bytes (express.raw), text (express.text) or parsed JSON, serialized back.
+ */
+function parsedBody(body: unknown): BodyInit {
+  if (body instanceof Uint8Array) return Uint8Array.from(body);
+  if (typeof body === "string") return body;
+  return body === undefined ? "" : JSON.stringify(body);
+}
+
+function toRequest(req: MaybeExpressRequest): Request {
   const method = req.method ?? "GET";
-  const hasBody = method !== "GET" && method !== "HEAD";
-  return new Request(requestUrl(req), {
-    method,
-    headers: requestHeaders(req),
-    ...(hasBody ? { body: requestBody(req), duplex: "half" } : {}),
-  } as RequestInit);
+  const headers = requestHeaders(req);
+  if (method === "GET" || method === "HEAD") return new Request(requestUrl(req), { method, headers });
+  if (req.readableEnded) {
+    // The parser decoded the body: its original length and encoding no longer describe it.
+    headers.delete("content-length");
+    headers.delete("content-encoding");
+    return new Request(requestUrl(req), { method, headers, body: parsedBody(req.body) });
+  }
+  return new Request(requestUrl(req), { method, headers, body: requestBody(req), duplex: "half" } as RequestInit);
 }
 
 /** Writes `response` to `res`, streaming its body and honouring backpressure. */

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "../../src/index.js";
 import { browserPlatform } from "../../src/platform/browser.js";
@@ -192,6 +193,36 @@ describe("relay: forwarding the ingestion routes", () => {
     expect((await post(`${origin}${MOUNT}/traces`, fixture("trace-error.json"))).status).toBe(202);
     expect((await post(`${origin}/broken/traces`, fixture("trace-error.json"))).status).toBe(599);
     expect(nextErrors).toEqual([new Error("handler bug")]);
+  });
+
+  it("forwards a body a parser already read (express.json(), Next.js pages' bodyParser) from req.body", async () => {
+    const inner = toNodeHandler(createRelayHandler({ apiKey: API_KEY, projectName: PROJECT, endpoint: collector.url }));
+    // What body-parser does: read the whole stream (inflating gzip), leave the result on req.body, call next.
+    const origin = await listen((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        const raw = req.headers["content-encoding"] === "gzip" ? gunzipSync(Buffer.concat(chunks)) : Buffer.concat(chunks);
+        const parsed = req.url?.endsWith("/raw") ? raw : JSON.parse(raw.toString("utf8"));
+        if (req.url?.endsWith("/raw")) req.url = req.url.slice(0, -"/raw".length);
+        inner(Object.assign(req, { body: parsed }), res);
+      });
+    });
+    const trace = fixture("trace-summarization.json");
+    const error = fixture("trace-error.json");
+    const answer = (res: Promise<Response>) =>
+      Promise.race([res.then((r) => r.status), new Promise((resolve) => setTimeout(() => resolve("no answer"), 3000))]);
+
+    expect(await answer(post(`${origin}${MOUNT}/traces`, trace))).toBe(202);
+    expect(await answer(post(`${origin}${MOUNT}/traces/${error.trace_id}/spans/raw`, error.spans))).toBe(201);
+    const gzipped = fetch(`${origin}${MOUNT}/traces`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body: gzipSync(JSON.stringify(error)),
+    });
+    expect(await answer(gzipped)).toBe(202);
+    expect(collector.traces()).toEqual([trace, error]);
+    expect(collector.spanBatches()).toEqual([{ traceId: error.trace_id, spans: error.spans }]);
   });
 
   it("answers 500 without next when the handler fails", async () => {
