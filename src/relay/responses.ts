@@ -1,11 +1,14 @@
 /** The relay's own answers: JSON bodies in the backend's shape, never cached, CORS only for listed origins. */
 import type { FieldError } from "./validate.js";
 
-/** CORS headers for a request whose Origin is listed (empty otherwise: same-origin only). */
+/**
+ * CORS headers for a request whose Origin is listed (empty otherwise: same-origin only). Retry-After
+ * is not CORS-safelisted: unexposed, a cross-origin page could not see how long a 429 asks it to wait.
+ */
 export function corsHeaders(req: Request, allowedOrigins: ReadonlySet<string>): Record<string, string> {
   const origin = req.headers.get("origin");
   if (origin === null || !allowedOrigins.has(origin)) return {};
-  return { "access-control-allow-origin": origin, vary: "Origin" };
+  return { "access-control-allow-origin": origin, "access-control-expose-headers": "Retry-After", vary: "Origin" };
 }
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {

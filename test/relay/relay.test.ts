@@ -588,6 +588,19 @@ describe("relay: CORS", () => {
     expect(posted.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  it("lets a listed origin's script read Retry-After (not a CORS-safelisted header), so the page waits as told", async () => {
+    const base = await relay({ allowedOrigins: [PAGE] });
+    collector.respond(() => ({ status: 429, headers: { "retry-after": "30" }, body: { detail: "Rate limit exceeded" } }));
+    const res = await post(`${base}/traces`, fixture("trace-error.json"), { origin: PAGE });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("30");
+    const exposed = (res.headers.get("access-control-expose-headers") ?? "").split(",").map((h) => h.trim().toLowerCase());
+    expect(exposed).toContain("retry-after");
+
+    const other = await post(`${base}/traces`, fixture("trace-error.json"), { origin: "https://evil.example" });
+    expect(other.headers.get("access-control-expose-headers")).toBeNull();
+  });
+
   it("lets a listed origin read the answers (forwarded and refused alike)", async () => {
     const base = await relay({ allowedOrigins: [PAGE, "http://localhost:5173"] });
     const ok = await post(`${base}/traces`, fixture("trace-error.json"), { origin: PAGE });
