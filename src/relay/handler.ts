@@ -16,14 +16,18 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-type Decision = { accept: true; userId?: string } | { accept: false; response: Response };
+/** `pinUser`: the server decides `user_id` (its `userId`, or none when that is undefined), not the page. */
+type Decision =
+  | { accept: true; pinUser: false }
+  | { accept: true; pinUser: true; userId: string | undefined }
+  | { accept: false; response: Response };
 
 /**
  * Runs `authorize`. Anything but a recognised answer fails closed (500), and a throw is answered with a
  * generic 500: the error may hold the app's secrets and is not the browser's business.
  */
 async function decide(options: ResolvedRelayOptions, req: Request, cors: Record<string, string>): Promise<Decision> {
-  if (!options.authorize) return { accept: true };
+  if (!options.authorize) return { accept: true, pinUser: false };
   const failed: Decision = { accept: false, response: detail(500, "Relay authorization failed", cors) };
   let result: unknown;
   try {
@@ -31,16 +35,17 @@ async function decide(options: ResolvedRelayOptions, req: Request, cors: Record<
   } catch {
     return failed;
   }
-  if (result === true) return { accept: true };
+  if (result === true) return { accept: true, pinUser: false };
   if (result === false) return { accept: false, response: detail(401, "Not authorized", cors) };
   if (result instanceof Response) return { accept: false, response: result };
   // Only a plain `{ userId? }` accepts: a response-like object from another fetch implementation,
   // or `{ status: 403 }`, must not be mistaken for "accept".
   if (!isPlainObject(result) || Object.keys(result).some((key) => key !== "userId")) return failed;
+  if (!Object.hasOwn(result, "userId")) return { accept: true, pinUser: false };
+  // `{ userId: session?.userId }` without a session: no user, rather than whichever one the page names.
   const userId = result["userId"];
-  if (userId === undefined) return { accept: true };
-  if (typeof userId !== "string") return failed;
-  return { accept: true, userId };
+  if (userId !== undefined && typeof userId !== "string") return failed;
+  return { accept: true, pinUser: true, userId };
 }
 
 /**
@@ -88,8 +93,12 @@ export function createRelayHandler(options: RelayOptions): RelayHandler {
     if (!parsed) return detail(400, "Body is not valid JSON", cors);
 
     // The server's user wins over the page's claim; validation then covers the stamped id too.
-    const stamp = decision.userId !== undefined && route.kind === "trace" && isObject(parsed.value);
-    if (stamp) (parsed.value as Record<string, unknown>)["user_id"] = decision.userId;
+    const stamp = decision.pinUser && route.kind === "trace" && isObject(parsed.value);
+    if (stamp) {
+      const trace = parsed.value as Record<string, unknown>;
+      if (decision.userId === undefined) delete trace["user_id"];
+      else trace["user_id"] = decision.userId;
+    }
     const errors = validateBody(route.kind, parsed.value);
     if (errors.length) return validationError(errors, cors);
 

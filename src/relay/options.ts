@@ -5,7 +5,8 @@ import { MAX_TIMER_MS } from "../export/retry.js";
  * What `authorize` decides for one request:
  * - `true` or `{}`: accept;
  * - `{ userId }`: accept, and stamp every trace with this `user_id` (the server's own idea of the
- *   user, so a page cannot claim to be someone else);
+ *   user, so a page cannot claim to be someone else); `{ userId: undefined }` (no signed-in user)
+ *   removes the `user_id` a page sent;
  * - `false`: reject with 401;
  * - a `Response`: answered as is (e.g. a 403 or a redirect to a login page).
  */

@@ -413,6 +413,17 @@ describe("relay: authorize", () => {
     expect(collector.scores()).toEqual([score()]);
   });
 
+  it("{ userId: undefined } (no signed-in user, as in the README's example) drops the user_id a page claims", async () => {
+    const sessions: Record<string, { userId: string }> = { "sid=alice": { userId: "user-alice" } };
+    const base = await relay({ authorize: (req) => ({ userId: sessions[req.headers.get("cookie") ?? ""]?.userId }) });
+    const { user_id: _none, ...anonymous } = fixture("trace-error.json");
+
+    expect((await post(`${base}/traces`, { ...anonymous, user_id: "user-alice" })).status).toBe(202);
+    expect((await post(`${base}/traces`, { ...anonymous, user_id: "user-mallory" }, { cookie: "sid=alice" })).status).toBe(202);
+
+    expect(collector.traces()).toEqual([anonymous, { ...anonymous, user_id: "user-alice" }]);
+  });
+
   it("true and {} accept without touching user_id", async () => {
     for (const answer of [true, {}] as const) {
       const base = await relay({ authorize: () => answer });
