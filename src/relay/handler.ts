@@ -3,7 +3,7 @@ import { declaredTooLarge, isJsonContentType, parseJson, readCapped } from "./bo
 import { forward } from "./forward.js";
 import { resolveRelayOptions } from "./options.js";
 import type { RelayOptions, ResolvedRelayOptions } from "./options.js";
-import { corsHeaders, detail, preflight, validationError } from "./responses.js";
+import { corsHeaders, detail, preflight, validationError, withCors } from "./responses.js";
 import { matchRoute } from "./routes.js";
 import { isObject, validateBody } from "./validate.js";
 
@@ -37,7 +37,7 @@ async function decide(options: ResolvedRelayOptions, req: Request, cors: Record<
   }
   if (result === true) return { accept: true, pinUser: false };
   if (result === false) return { accept: false, response: detail(401, "Not authorized", cors) };
-  if (result instanceof Response) return { accept: false, response: result };
+  if (result instanceof Response) return { accept: false, response: withCors(result, cors) };
   // Only a plain `{ userId? }` accepts: a response-like object from another fetch implementation,
   // or `{ status: 403 }`, must not be mistaken for "accept".
   if (!isPlainObject(result) || Object.keys(result).some((key) => key !== "userId")) return failed;

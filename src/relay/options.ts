@@ -8,7 +8,7 @@ import { MAX_TIMER_MS } from "../export/retry.js";
  *   user, so a page cannot claim to be someone else); `{ userId: undefined }` (no signed-in user)
  *   removes the `user_id` a page sent;
  * - `false`: reject with 401;
- * - a `Response`: answered as is (e.g. a 403 or a redirect to a login page).
+ * - a `Response`: answered as is, plus CORS headers for a listed origin (e.g. a 403 or a redirect to a login page).
  */
 export type AuthResult = boolean | { userId?: string } | Response;
 

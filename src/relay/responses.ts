@@ -11,6 +11,20 @@ export function corsHeaders(req: Request, allowedOrigins: ReadonlySet<string>): 
   return { "access-control-allow-origin": origin, "access-control-expose-headers": "Retry-After", vary: "Origin" };
 }
 
+/**
+ * The app's own `response` (from `authorize`) with the CORS headers added, so a listed origin's page
+ * sees its status rather than a network error. A copy: the original's headers may be immutable.
+ */
+export function withCors(response: Response, cors: Record<string, string>): Response {
+  if (!Object.keys(cors).length) return response;
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(cors)) {
+    if (name === "vary") headers.append(name, value);
+    else if (!headers.has(name)) headers.set(name, value);
+  }
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
     status,

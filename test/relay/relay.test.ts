@@ -612,6 +612,20 @@ describe("relay: CORS", () => {
     expect(other.headers.get("access-control-expose-headers")).toBeNull();
   });
 
+  it("lets a listed origin read a refusal authorize answers with its own Response", async () => {
+    const base = await relay({
+      allowedOrigins: [PAGE],
+      authorize: () => Response.json({ detail: "Sign in first" }, { status: 403, headers: { "x-app": "kept" } }),
+    });
+    const res = await post(`${base}/traces`, fixture("trace-error.json"), { origin: PAGE });
+    // Without CORS headers the page sees a network error (retried) instead of a 403 (not retried).
+    expect(res.status).toBe(403);
+    expect(res.headers.get("access-control-allow-origin")).toBe(PAGE);
+    expect(res.headers.get("x-app")).toBe("kept");
+    expect(await res.json()).toEqual({ detail: "Sign in first" });
+    expect(collector.requests).toEqual([]);
+  });
+
   it("lets a listed origin read the answers (forwarded and refused alike)", async () => {
     const base = await relay({ allowedOrigins: [PAGE, "http://localhost:5173"] });
     const ok = await post(`${base}/traces`, fixture("trace-error.json"), { origin: PAGE });
