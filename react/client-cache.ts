@@ -2,6 +2,8 @@ import { Client, getClient, init, type PandaProbeOptions } from "pandaprobe";
 
 /** One client per distinct configuration, for the page's life: remounts and Strict Mode reuse it. */
 const clients = new Map<string, Client | undefined>();
+/** Clients this cache made the global one: an app's own init() replaces them and shuts them down. */
+const madeGlobal = new WeakSet<Client>();
 const objectIds = new WeakMap<object, number>();
 let lastObjectId = 0;
 
@@ -23,15 +25,19 @@ export function optionsKey(options: PandaProbeOptions): string {
  * The client for these options, created on first use. Never on a server (no `document`): a
  * provider's options describe the browser client, and server code traces with its own global one.
  * The first one becomes the global client when the app has none, so module-level `trace()` and
- * integrations record with it too. A refused configuration is one warning and no client.
+ * integrations record with it too; when the app's own init() replaces it (and shuts it down), the
+ * provider gets a new one. A refused configuration is one warning and no client.
  */
 export function clientFor(options: PandaProbeOptions): Client | undefined {
   if (typeof document === "undefined") return undefined;
   const key = optionsKey(options);
-  if (clients.has(key)) return clients.get(key);
+  const cached = clients.get(key);
+  const replaced = cached !== undefined && madeGlobal.has(cached) && getClient() !== cached;
+  if (clients.has(key) && !replaced) return cached;
   let client: Client | undefined;
   try {
-    client = getClient() === undefined ? init(options) : new Client(options);
+    if (getClient() === undefined) madeGlobal.add((client = init(options)));
+    else client = new Client(options);
   } catch (error) {
     console.warn(`[pandaprobe] ${(error as Error).message} Traces of <PandaProbeProvider> are not sent.`);
   }

@@ -80,9 +80,20 @@ function bind(tree: Tree): BoundTrace {
     return client ? client.startTrace(name, bound, fn) : coreStartTrace(name, bound, fn);
   }) as typeof coreStartTrace;
   const trace: typeof coreTrace = (fn, options) => {
-    const client = resolveClient(tree);
     const bound = withTreeIds(tree, options);
-    return client ? client.trace(fn, bound) : coreTrace(fn, bound);
+    const wrap = (client: Client | undefined) => (client ? client.trace(fn, bound) : coreTrace(fn, bound));
+    // Wrapped now, so a mistake is an error here; rewrapped when a call finds another client
+    // (an app's init() replaced the one of the wrapping), as the core's trace() looks it up per call.
+    let client = resolveClient(tree);
+    let traced = wrap(client);
+    const wrapper = function (this: unknown, ...args: unknown[]) {
+      const now = resolveClient(tree);
+      if (now !== client) traced = wrap((client = now));
+      return traced.apply(this, args);
+    };
+    Object.defineProperty(wrapper, "name", { value: fn.name, configurable: true });
+    Object.defineProperty(wrapper, "length", { value: fn.length, configurable: true });
+    return wrapper as typeof fn;
   };
   return { startTrace, trace, span };
 }
