@@ -32,14 +32,14 @@ export function pandaprobeMiddleware(options?: PandaProbeMiddlewareOptions): Lan
     async wrapGenerate({ doGenerate, params, model }) {
       const recorder = startCall(name ?? "ai.generate", params, model, ids, false);
       if (!recorder) return doGenerate();
-      const result = await recordingFailure(recorder, doGenerate);
+      const result = await recordingFailure(recorder, doGenerate, params.abortSignal);
       recorder.generated(result.content, result.usage, result.response?.modelId);
       return result;
     },
     async wrapStream({ doStream, params, model }) {
       const recorder = startCall(name ?? "ai.stream", params, model, ids, true);
       if (!recorder) return doStream();
-      const result = await recordingFailure(recorder, doStream);
+      const result = await recordingFailure(recorder, doStream, params.abortSignal);
       try {
         return { ...result, stream: tapStream(result.stream, recorder, params.abortSignal) };
       } catch {
@@ -50,12 +50,16 @@ export function pandaprobeMiddleware(options?: PandaProbeMiddlewareOptions): Lan
   };
 }
 
-/** Runs the model call; its failure ends the span ERROR and reaches the caller unchanged. */
-async function recordingFailure<R>(recorder: ModelCall, run: () => PromiseLike<R>): Promise<R> {
+/**
+ * Runs the model call; its failure ends the span ERROR and reaches the caller unchanged. The
+ * caller's own abort is abandonment, not failure, before the answer as during its stream.
+ */
+async function recordingFailure<R>(recorder: ModelCall, run: () => PromiseLike<R>, abortSignal: AbortSignal | undefined): Promise<R> {
   try {
     return await run();
   } catch (error) {
-    recorder.fail(error);
+    if (abortSignal?.aborted) recorder.abandonBeforeAnswer();
+    else recorder.fail(error);
     throw error;
   }
 }
@@ -258,6 +262,16 @@ class ModelCall {
 
   abandon(): void {
     this.end({ abandoned: true });
+  }
+
+  /** Abandoned before any answer: nothing to record as output. */
+  abandonBeforeAnswer(): void {
+    if (this.done) return;
+    this.done = true;
+    this.guard(() => {
+      this.call.span.setMetadata({ abandoned: true });
+      this.call.succeed(undefined);
+    });
   }
 
   fail(error: unknown): void {

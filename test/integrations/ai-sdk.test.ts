@@ -251,6 +251,58 @@ describe("streamText", () => {
   });
 });
 
+describe("aborted by the caller before the answer arrived", () => {
+  /** A model whose request is under way when the caller's signal aborts it. */
+  function abortedModel(abort: AbortController) {
+    const provider = createOpenAICompatible({
+      baseURL: fake.baseURL,
+      name: "fake",
+      fetch: (url, init) => {
+        const pending = fetch(url, init);
+        abort.abort();
+        return pending;
+      },
+    });
+    return wrapLanguageModel({ model: provider("fake-model"), middleware: pandaprobeMiddleware() });
+  }
+
+  async function abandonedSpan(): Promise<SpanData> {
+    const span = onlyLlmSpan(byName(await tracing.sent(), "agent"));
+    expect(span).toMatchObject({ status: "OK", metadata: { abandoned: true } });
+    expect(span.error).toBeUndefined();
+    expect(span.output).toBeUndefined();
+    return span;
+  }
+
+  it("generateText: the span is abandoned, not failed, and the host gets the abort error", async () => {
+    const abort = new AbortController();
+    const failure = await startTrace("agent", undefined, () =>
+      generateText({ model: abortedModel(abort), prompt: "hi", abortSignal: abort.signal, maxRetries: 0 }),
+    ).catch((e: unknown) => e);
+    expect((failure as Error).name).toBe("AbortError");
+    await abandonedSpan();
+  });
+
+  it("streamText: the span is abandoned, as when the caller aborts mid-stream", async () => {
+    const abort = new AbortController();
+    const aborted: boolean[] = [];
+    await startTrace("agent", undefined, async () => {
+      const result = streamText({ model: abortedModel(abort), prompt: "hi", abortSignal: abort.signal, onAbort: () => void aborted.push(true) });
+      for await (const _ of result.textStream) void _;
+    });
+    expect(aborted).toEqual([true]);
+    await abandonedSpan();
+  });
+
+  it("outside a trace, the call's own trace completes", async () => {
+    const abort = new AbortController();
+    await generateText({ model: abortedModel(abort), prompt: "hi", abortSignal: abort.signal, maxRetries: 0 }).catch(() => {});
+    const trace = byName(await tracing.sent(), "ai.generate");
+    expect(trace.status).toBe("COMPLETED");
+    expect(onlyLlmSpan(trace).metadata).toEqual({ abandoned: true });
+  });
+});
+
 describe("standalone traces and ids", () => {
   it("outside a trace, each model call is a trace with the last user message in and the answer out", async () => {
     fake.script({ text: "Hello!" });
