@@ -7,7 +7,15 @@
  * it stays the same object of the same class, so `instanceof`, private fields and every other
  * method (`models`, `countTokens`, `beta`, `batches`) are untouched, and the type is T as given.
  */
-import { isWrapped, markWrapped, openLlmCall, safeParameters, type IntegrationIds, type LlmCall } from "./llm-call.js";
+import {
+  integrationIds,
+  isWrapped,
+  markWrapped,
+  openLlmCall,
+  safeParameters,
+  type IntegrationIds,
+  type LlmCall,
+} from "./llm-call.js";
 import {
   assistantMessage,
   requestMessages,
@@ -32,11 +40,11 @@ type Create = (this: unknown, ...args: unknown[]) => unknown;
  * returned as is: the first wrap's ids stay.
  */
 export function wrapAnthropic<T>(client: T, options?: IntegrationIds): T {
+  const ids = integrationIds(options, "wrapAnthropic()");
   const messages = (client as { messages?: { create?: unknown } } | null | undefined)?.messages;
   if (typeof messages !== "object" || messages === null) return client;
   const original = messages.create;
   if (typeof original !== "function" || isWrapped(original)) return client;
-  const ids: IntegrationIds | undefined = options ? { sessionId: options.sessionId, userId: options.userId } : undefined;
   const create = original as Create;
   const traced = markWrapped(function (this: unknown, ...args: unknown[]) {
     return tracedCreate(create, this, args, ids);

@@ -1,10 +1,25 @@
 import { getClient, getCurrentSpan, getCurrentTrace, startTrace, type Span, type Trace } from "pandaprobe";
+import { DEV } from "../dev.js";
 import { traceInputFromArgs, traceOutputFromResult } from "../model/messages.js";
+import { assertKnownKeys, assertOptionalString } from "../model/guards.js";
 
 /** Ids given to a wrapper or integration constructor: explicit, so they beat scoped ones. */
 export interface IntegrationIds {
   sessionId?: string;
   userId?: string;
+}
+
+/**
+ * A wrapper's ids, checked where the developer passes them: a typo'd key or a non-string id would
+ * otherwise only fail inside each traced call, where tracing swallows it and records nothing.
+ */
+export function integrationIds(options: IntegrationIds | undefined, what: string): IntegrationIds | undefined {
+  if (DEV && process.env.NODE_ENV !== "production") {
+    assertKnownKeys(options, ["sessionId", "userId"], `${what} option`);
+    assertOptionalString(options?.sessionId, "sessionId");
+    assertOptionalString(options?.userId, "userId");
+  }
+  return options ? { sessionId: options.sessionId, userId: options.userId } : undefined;
 }
 
 /** Knobs worth recording; anything else a request carries (keys, headers, user data) is left out. */

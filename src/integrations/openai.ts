@@ -8,7 +8,7 @@
  * `runTools()`) are traced through them. Everything else on the client is left alone.
  */
 import { getClient } from "pandaprobe";
-import { isWrapped, markWrapped, openLlmCall, safeParameters, type IntegrationIds } from "./llm-call.js";
+import { integrationIds, isWrapped, markWrapped, openLlmCall, safeParameters, type IntegrationIds } from "./llm-call.js";
 import { chatCompletionsApi } from "./openai-chat.js";
 import { hookResult } from "./openai-hook.js";
 import { isObject, RecordedCall, type OpenAIApi } from "./openai-record.js";
@@ -27,7 +27,7 @@ interface Resource {
  * caller keeps the very object (and type) it passed. Wrapping twice is a no-op.
  */
 export function wrapOpenAI<T>(client: T, options?: WrapOpenAIOptions): T {
-  const ids: IntegrationIds | undefined = options && { sessionId: options.sessionId, userId: options.userId };
+  const ids = integrationIds(options, "wrapOpenAI()");
   try {
     const target = client as { chat?: { completions?: Resource }; responses?: Resource } | null | undefined;
     patchCreate(target?.chat?.completions, chatCompletionsApi, ids);

@@ -530,6 +530,15 @@ describe("the wrapped client", () => {
     expect(await tracing.sent()).toEqual([]);
   });
 
+  it("refuses a typo'd option or a non-string id where the client is wrapped, instead of tracing nothing", () => {
+    expect(() => wrapAnthropic(sdk(), { user: "user-1" } as never)).toThrow(
+      new TypeError('PandaProbe: unknown wrapAnthropic() option key "user"; expected one of sessionId, userId.'),
+    );
+    expect(() => wrapAnthropic(sdk(), { sessionId: 7 } as never)).toThrow(
+      new TypeError("PandaProbe: sessionId must be a string, got a number."),
+    );
+  });
+
   it("passes calls straight through when tracing is disabled", async () => {
     fake.script({ text: "untraced" }, { text: "untraced stream" });
     const client = traced();

@@ -721,6 +721,15 @@ describe("the wrapped client", () => {
     expect(byName(await tracing.sent(), "agent").spans).toEqual([]);
   });
 
+  it("refuses a typo'd option or a non-string id where the client is wrapped, instead of tracing nothing", () => {
+    expect(() => wrapOpenAI(newClient(), { sesionId: "conv-1" } as never)).toThrow(
+      new TypeError('PandaProbe: unknown wrapOpenAI() option key "sesionId"; expected one of sessionId, userId.'),
+    );
+    expect(() => wrapOpenAI(newClient(), { userId: 42 } as never)).toThrow(
+      new TypeError("PandaProbe: userId must be a string, got a number."),
+    );
+  });
+
   it("returns objects of other shapes untouched", () => {
     const odd = { chat: { completions: { create: 42 } } };
     expect(wrapOpenAI(odd)).toBe(odd);
