@@ -13,6 +13,7 @@ import {
   markWrapped,
   openLlmCall,
   safeParameters,
+  wrapDerivedClients,
   type IntegrationIds,
   type LlmCall,
 } from "./llm-call.js";
@@ -37,7 +38,7 @@ type Create = (this: unknown, ...args: unknown[]) => unknown;
 /**
  * Traces `client.messages.create` (and so `messages.stream()`). Explicit ids here beat scoped and
  * imperative ones for the trace opened outside any active trace. A client wrapped already is
- * returned as is: the first wrap's ids stay.
+ * returned as is: the first wrap's ids stay. Clients derived by `withOptions()` are traced alike.
  */
 export function wrapAnthropic<T>(client: T, options?: IntegrationIds): T {
   const ids = integrationIds(options, "wrapAnthropic()");
@@ -50,6 +51,7 @@ export function wrapAnthropic<T>(client: T, options?: IntegrationIds): T {
     return tracedCreate(create, this, args, ids);
   });
   Object.defineProperty(messages, "create", { value: traced, configurable: true, writable: true });
+  wrapDerivedClients(client as object, (derived) => wrapAnthropic(derived, ids));
   return client;
 }
 

@@ -112,3 +112,20 @@ export function markWrapped<F extends object>(fn: F): F {
   Object.defineProperty(fn, WRAPPED, { value: true });
   return fn;
 }
+
+/**
+ * `withOptions()` builds a new client of the same class with fresh resources: the copy is wrapped
+ * too (with the same ids), or every call made through it would go untraced.
+ */
+export function wrapDerivedClients(client: object, wrap: <C>(derived: C) => C): void {
+  const withOptions = (client as { withOptions?: unknown }).withOptions;
+  if (typeof withOptions !== "function" || isWrapped(withOptions)) return;
+  const derive = markWrapped(function (this: unknown, ...args: unknown[]) {
+    return wrap(withOptions.apply(this, args));
+  });
+  try {
+    Object.defineProperty(client, "withOptions", { value: derive, writable: true, configurable: true, enumerable: false });
+  } catch {
+    // A frozen client keeps its own withOptions.
+  }
+}

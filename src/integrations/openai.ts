@@ -5,10 +5,11 @@
  *
  * `chat.completions.create` and `responses.create` (plain and streaming) each record one LLM span,
  * with the tool calls the model made as TOOL children. Helpers built on them (`parse()`, `stream()`,
- * `runTools()`) are traced through them. Everything else on the client is left alone.
+ * `runTools()`) are traced through them, and so are the clients `withOptions()` derives. Everything
+ * else on the client is left alone.
  */
 import { getClient } from "pandaprobe";
-import { integrationIds, isWrapped, markWrapped, openLlmCall, safeParameters, type IntegrationIds } from "./llm-call.js";
+import { integrationIds, isWrapped, markWrapped, openLlmCall, safeParameters, wrapDerivedClients, type IntegrationIds } from "./llm-call.js";
 import { chatCompletionsApi } from "./openai-chat.js";
 import { hookResult } from "./openai-hook.js";
 import { isObject, RecordedCall, type OpenAIApi } from "./openai-record.js";
@@ -32,6 +33,7 @@ export function wrapOpenAI<T>(client: T, options?: WrapOpenAIOptions): T {
     const target = client as { chat?: { completions?: Resource }; responses?: Resource } | null | undefined;
     patchCreate(target?.chat?.completions, chatCompletionsApi, ids);
     patchCreate(target?.responses, responsesApi, ids);
+    if (isObject(target)) wrapDerivedClients(target, (derived) => wrapOpenAI(derived, ids));
   } catch {
     // A client of another shape is returned untouched.
   }

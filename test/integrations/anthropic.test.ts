@@ -539,6 +539,18 @@ describe("the wrapped client", () => {
     );
   });
 
+  it("traces the clients withOptions() derives from it, with the same ids", async () => {
+    const base = traced({ userId: "explicit-user" });
+    const derived = base.withOptions({ timeout: 5_000 });
+    expect(derived).toBeInstanceOf(Anthropic);
+    expect(derived).not.toBe(base);
+    fake.script({ text: "derived" });
+    await derived.withOptions({ maxRetries: 1 }).messages.create(request);
+    const { trace, llm } = await onlyCall();
+    expect(trace.user_id).toBe("explicit-user");
+    expect(llm.output).toEqual({ messages: [{ role: "assistant", content: "derived" }] });
+  });
+
   it("passes calls straight through when tracing is disabled", async () => {
     fake.script({ text: "untraced" }, { text: "untraced stream" });
     const client = traced();

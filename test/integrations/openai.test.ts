@@ -730,6 +730,23 @@ describe("the wrapped client", () => {
     );
   });
 
+  it("traces the clients withOptions() derives from it, with the same ids", async () => {
+    const base = wrapOpenAI(newClient(), { sessionId: "explicit-session" });
+    const derived = base.withOptions({ timeout: 5_000 });
+    expect(derived).toBeInstanceOf(OpenAI);
+    expect(derived).not.toBe(base);
+    fake.script({ text: "derived" }, { text: "nested" });
+    await derived.chat.completions.create({ model: "gpt-4o-mini", messages: question });
+    await startTrace("agent", undefined, () =>
+      derived.withOptions({ maxRetries: 1 }).responses.create({ model: "gpt-4.1", input: "hi" }),
+    );
+    const traces = await tracing.sent();
+    const standalone = byName(traces, "openai.chat.completions");
+    expect(standalone.session_id).toBe("explicit-session");
+    expect(onlyLlmSpan(standalone).output).toEqual({ messages: [{ role: "assistant", content: "derived" }] });
+    expect(onlyLlmSpan(byName(traces, "agent")).output).toEqual({ messages: [{ role: "assistant", content: "nested" }] });
+  });
+
   it("returns objects of other shapes untouched", () => {
     const odd = { chat: { completions: { create: 42 } } };
     expect(wrapOpenAI(odd)).toBe(odd);
