@@ -21,6 +21,26 @@ export function optionsKey(options: PandaProbeOptions): string {
   return JSON.stringify(entries);
 }
 
+type AnyFunction = (...args: unknown[]) => unknown;
+
+/** Per function option as a provider first passed it: the stand-in its client calls, and the latest function. */
+const standIns = new WeakMap<AnyFunction, { call: AnyFunction; latest: AnyFunction }>();
+
+/**
+ * The function a client made from options calls in place of `latest`: one per `origin` (the
+ * first function a provider passed there), so the options key stays while an inline function
+ * changes identity at every render, and each call goes to the latest one (a fresh token).
+ */
+export function standIn(origin: AnyFunction, latest: AnyFunction): AnyFunction {
+  let entry = standIns.get(origin);
+  if (entry === undefined) {
+    const created = { latest, call: (...args: unknown[]) => created.latest(...args) };
+    standIns.set(origin, (entry = created));
+  }
+  entry.latest = latest;
+  return entry.call;
+}
+
 /**
  * The client for these options, created on first use. Never on a server (no `document`): a
  * provider's options describe the browser client, and server code traces with its own global one.

@@ -1,7 +1,7 @@
 "use client";
 import * as React from "react";
 import type { Client, PandaProbeOptions } from "pandaprobe";
-import { optionsKey } from "./client-cache.js";
+import { optionsKey, standIn } from "./client-cache.js";
 import { treeContext, type Tree } from "./context.js";
 
 export interface PandaProbeProviderProps {
@@ -19,11 +19,32 @@ export interface PandaProbeProviderProps {
   children?: React.ReactNode;
 }
 
+/**
+ * The options with each function (`fetch`) replaced by the stand-in of the first one this
+ * provider got there: an inline `fetch={(url, init) => ...}` is a new function per render, and
+ * would otherwise be a new configuration, so a new client (and queue) per render.
+ */
+function useStableOptions(options: PandaProbeOptions | undefined): PandaProbeOptions | undefined {
+  const origins = React.useRef<Record<string, (...args: unknown[]) => unknown>>({});
+  if (options === undefined) return undefined;
+  let stable = options;
+  for (const [name, value] of Object.entries(options)) {
+    if (typeof value !== "function") {
+      delete origins.current[name];
+      continue;
+    }
+    const origin = (origins.current[name] ??= value);
+    stable = { ...stable, [name]: standIn(origin, value) };
+  }
+  return stable;
+}
+
 /** Gives its subtree a client and the session and user ids; nested providers override the outer ones. */
 export function PandaProbeProvider(props: PandaProbeProviderProps): React.ReactElement {
   const context = treeContext();
   const parent = React.useContext(context);
-  const { session, user, client, options } = props;
+  const { session, user, client } = props;
+  const options = useStableOptions(props.options);
   const optionsId = options === undefined ? undefined : optionsKey(options);
   const value = React.useMemo<Tree>(
     () => ({
