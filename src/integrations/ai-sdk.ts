@@ -16,6 +16,8 @@ import type {
   LanguageModelV3Usage,
 } from "@ai-sdk/provider";
 import { getClient, type TokenUsage } from "pandaprobe";
+import { DEV } from "../dev.js";
+import { assertKnownKeys, assertOptionalString } from "../model/guards.js";
 import { openLlmCall, safeParameters, type IntegrationIds, type LlmCall } from "./llm-call.js";
 import { assistantMessage, isObject, numberOr, parseArguments, recordResult, tokenUsage, type ToolUse } from "./openai-record.js";
 
@@ -25,6 +27,13 @@ export interface PandaProbeMiddlewareOptions extends IntegrationIds {
 }
 
 export function pandaprobeMiddleware(options?: PandaProbeMiddlewareOptions): LanguageModelV3Middleware {
+  // Checked here: inside a model call a bad id would only make tracing fail, silently.
+  if (DEV && process.env.NODE_ENV !== "production") {
+    assertKnownKeys(options, ["sessionId", "userId", "name"], "pandaprobeMiddleware() option");
+    assertOptionalString(options?.sessionId, "sessionId");
+    assertOptionalString(options?.userId, "userId");
+    assertOptionalString(options?.name, "span name");
+  }
   const ids: IntegrationIds | undefined = options && { sessionId: options.sessionId, userId: options.userId };
   const name = options?.name;
   return {

@@ -21,6 +21,8 @@ import {
   type SpanOptions,
   type Trace,
 } from "pandaprobe";
+import { DEV } from "../dev.js";
+import { assertKnownKeys, assertOptionalString, assertPlainObject, assertString } from "../model/guards.js";
 import { traceInputFromArgs, traceOutputFromResult } from "../model/messages.js";
 import {
   llmOutput,
@@ -72,6 +74,26 @@ interface Run {
 }
 
 const DEFAULT_IDLE_TIMEOUT = 300;
+const OPTION_KEYS = ["sessionId", "userId", "tags", "metadata", "idleTimeout"];
+
+/**
+ * Checked where the developer passes them: a typo'd key would be ignored, and an ill-typed id, tag
+ * or metadata would fail inside every run, where the handler swallows it and traces nothing.
+ */
+function checkOptions(options: LangChainHandlerOptions): void {
+  assertKnownKeys(options, OPTION_KEYS, "callback handler option");
+  assertOptionalString(options.sessionId, "sessionId");
+  assertOptionalString(options.userId, "userId");
+  if (options.tags !== undefined) {
+    if (!Array.isArray(options.tags)) throw new TypeError("PandaProbe: tags must be an array of strings.");
+    for (const tag of options.tags) assertString(tag, "a tag");
+  }
+  if (options.metadata !== undefined) assertPlainObject(options.metadata, "metadata");
+  const timeout = options.idleTimeout;
+  if (timeout !== undefined && !(typeof timeout === "number" && timeout > 0 && Number.isFinite(timeout))) {
+    throw new TypeError("PandaProbe: idleTimeout must be a positive number of seconds.");
+  }
+}
 const HIDDEN_TAG = "langsmith:hidden";
 const NODE_TAG = /^graph:step:\d+$/;
 
@@ -113,6 +135,7 @@ abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
 
   constructor(options: LangChainHandlerOptions = {}) {
     super();
+    if (DEV && process.env.NODE_ENV !== "production") checkOptions(options);
     this.sessionId = options.sessionId;
     this.userId = options.userId;
     this.tags = options.tags;

@@ -141,6 +141,13 @@ describe("generateText", () => {
     expect(span.model).toBe("fake-model");
   });
 
+  it("a typo'd or ill-typed option is a TypeError from pandaprobeMiddleware(), not calls silently untraced", () => {
+    expect(() => pandaprobeMiddleware({ sesionId: "c-1" } as never)).toThrow(/unknown pandaprobeMiddleware\(\) option key "sesionId"/);
+    expect(() => pandaprobeMiddleware({ sessionId: 42 as never })).toThrow(/sessionId must be a string, got a number/);
+    expect(() => pandaprobeMiddleware({ userId: null as never })).toThrow(/userId must be a string, got null/);
+    expect(() => pandaprobeMiddleware({ name: ["planner"] as never })).toThrow(/span name must be a string, got an array/);
+  });
+
   it("uses the given span name", async () => {
     await startTrace("agent", undefined, () => generateText({ model: tracedModel({ name: "planner" }), prompt: "hi" }));
     expect(onlyLlmSpan(byName(await tracing.sent(), "agent")).name).toBe("planner");

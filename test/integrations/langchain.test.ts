@@ -509,6 +509,25 @@ describe("session and user ids", () => {
   });
 });
 
+describe("options", () => {
+  it("a typo'd or ill-typed option is a TypeError from the constructor, not a run silently untraced", () => {
+    for (const Handler of [LangChainCallbackHandler, LangGraphCallbackHandler]) {
+      expect(() => new Handler({ sesionId: "c-1" } as never)).toThrow(/unknown callback handler option key "sesionId"/);
+      expect(() => new Handler({ sessionId: 42 as never })).toThrow(/sessionId must be a string, got a number/);
+      expect(() => new Handler({ userId: null as never })).toThrow(/userId must be a string, got null/);
+      expect(() => new Handler({ tags: ["ok", 7 as never] })).toThrow(/a tag must be a string/);
+      expect(() => new Handler({ metadata: "v1" as never })).toThrow(/metadata must be an object/);
+      expect(() => new Handler({ idleTimeout: "60" as never })).toThrow(/idleTimeout must be a positive number of seconds/);
+      expect(() => new Handler({ idleTimeout: 0 })).toThrow(/idleTimeout must be a positive number of seconds/);
+    }
+  });
+
+  it("the handler's tags and metadata go on the traces it opens", async () => {
+    await chatModel().invoke("Hi", { callbacks: [new LangChainCallbackHandler({ tags: ["prod"], metadata: { release: "r1" } })] });
+    expect(await theTrace()).toMatchObject({ tags: ["prod"], metadata: { release: "r1" } });
+  });
+});
+
 describe("inside a current trace", () => {
   it("nests the run tree under the current span instead of opening a trace, leaving the host's trace alone", async () => {
     fake.script({ text: "Nested answer." });
@@ -564,8 +583,12 @@ describe("robustness", () => {
   });
 
   it("a tracing failure never reaches LangChain: the run still returns its value", async () => {
-    // Tags that are not strings make opening the trace throw inside the handler.
-    const handler = new LangChainCallbackHandler({ tags: [42 as unknown as string] });
+    // Naming the trace throws inside the handler, as any bookkeeping failure would.
+    const handler = new (class extends LangChainCallbackHandler {
+      protected override traceName(): string {
+        throw new Error("bookkeeping failed");
+      }
+    })();
     fake.script({ text: "still fine" });
     const reply = await chatModel().invoke("Hi", { callbacks: [handler] });
     expect(reply.content).toBe("still fine");
