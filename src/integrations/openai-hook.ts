@@ -84,6 +84,7 @@ function instrumentStream(stream: AsyncIterable<unknown>, recorded: RecordedCall
   const accumulator = recorded.api.accumulator();
   observeStream(stream, {
     event: (chunk) => recorded.chunk(accumulator, chunk),
-    end: (end) => (end.how === "failed" ? recorded.fail(end.error) : recorded.streamEnd(accumulator, end.how === "abandoned")),
+    end: (end) =>
+      end.how === "failed" ? recorded.streamFailed(accumulator, end.error) : recorded.streamEnd(accumulator, end.how === "abandoned"),
   });
 }

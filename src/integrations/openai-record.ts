@@ -22,8 +22,8 @@ export interface CallResult {
   model?: string;
   usage?: TokenUsage;
   tools: ToolUse[];
-  /** The provider reported failure inside a successful answer (e.g. a `response.failed` event). */
-  error?: string;
+  /** The provider reported failure inside a successful answer (a `response.failed` event), or the stream failed midway. */
+  error?: unknown;
 }
 
 /** Builds a CallResult from chunks as they pass. */
@@ -160,6 +160,12 @@ export class RecordedCall {
   /** The stream ended, or was abandoned (break, return(), abort) with what had arrived so far. */
   streamEnd(accumulator: StreamAccumulator, abandoned: boolean): void {
     this.finish(() => accumulator.result(), abandoned ? { abandoned: true } : undefined);
+  }
+
+  /** The stream failed midway: ERROR, with what had arrived before the failure. */
+  streamFailed(accumulator: StreamAccumulator, error: unknown): void {
+    if (isUserAbort(error)) return this.streamEnd(accumulator, true);
+    this.finish(() => ({ ...accumulator.result(), error }));
   }
 
   /** The caller took the raw HTTP response (`asResponse()`) and read the body itself. */

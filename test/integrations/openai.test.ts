@@ -314,19 +314,28 @@ describe("chat.completions.create, streaming", () => {
     ]);
   });
 
-  it("marks a stream that fails midway ERROR with the provider's message; the host gets the SDK's error", async () => {
-    fake.script({ text: "partial answer", failMidStream: "upstream overloaded" });
+  it("marks a stream that fails midway ERROR with the provider's message and what came before; the host gets the SDK's error", async () => {
+    fake.script({ text: "partial answer", model: "gpt-4o-mini-2024-07-18", failMidStream: "upstream overloaded" });
     const seen: string[] = [];
+    let thrown: unknown;
     const failure = await startTrace("agent", undefined, async () => {
       const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages: question, stream: true });
-      for await (const chunk of stream) seen.push(chunk.choices[0]?.delta.content ?? "");
+      try {
+        for await (const chunk of stream) seen.push(chunk.choices[0]?.delta.content ?? "");
+      } catch (error) {
+        thrown = error;
+        throw error;
+      }
     }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(OpenAI.APIError);
+    expect(failure).toBe(thrown);
     expect((failure as Error).message).toContain("upstream overloaded");
     expect(seen.join("")).toBe("partial answer");
     const span = onlyLlmSpan(byName(await tracing.sent(), "agent"));
     expect(span.status).toBe("ERROR");
     expect(span.error).toContain("upstream overloaded");
+    expect(span.output).toEqual({ messages: [{ role: "assistant", content: "partial answer" }] });
+    expect(span.model).toBe("gpt-4o-mini-2024-07-18");
   });
 
   describe("abandoned", () => {
@@ -618,6 +627,7 @@ describe("responses.create", () => {
     expect(spans.map((s) => s.status)).toEqual(["ERROR", "ERROR"]);
     expect(spans[0]!.error).toContain("Unsupported parameter: 'temperature'");
     expect(spans[1]!.error).toContain("stream broke");
+    expect(spans[1]!.output).toEqual({ messages: [{ role: "assistant", content: "half" }] });
   });
 });
 
