@@ -70,13 +70,21 @@ function sender({ endpoint, headers, timeoutMs, fetch = globalThis.fetch }: Http
           body: envelope.body,
           signal: controller.signal,
           keepalive,
+          // A redirect followed would end in someone else's 200 (a login page, or a GET of the
+          // endpoint after a 301), and the trace would be deleted as delivered.
+          redirect: "manual",
         });
       } catch (cause) {
         const message = controller.signal.aborted ? `timed out after ${timeoutMs} ms` : `network error${detail?.error(cause) ?? ""}`;
         return failure(true, "network_error", message, cause);
       }
-      const reason = (await detail?.reason(response)) ?? "";
       const { status } = response;
+      // Browsers hide a redirect's status and target from the page (status 0).
+      if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) {
+        const target = response.headers.get("location");
+        return failure(false, "http_error", `redirected${status ? ` (HTTP ${status})` : ""}${target ? ` to ${target}` : ""}; endpoint must answer itself`, undefined, status || undefined);
+      }
+      const reason = (await detail?.reason(response)) ?? "";
       if (response.ok) return { ok: true, status };
       return failure(
         isRetryableStatus(status),

@@ -8,7 +8,8 @@ import { MAX_TIMER_MS } from "../export/retry.js";
  *   user, so a page cannot claim to be someone else); `{ userId: undefined }` (no signed-in user)
  *   removes the `user_id` a page sent;
  * - `false`: reject with 401;
- * - a `Response`: answered as is, plus CORS headers for a listed origin (e.g. a 403 or a redirect to a login page).
+ * - a `Response`: answered as is, plus CORS headers for a listed origin (e.g. a 403 with a reason);
+ *   the SDK follows no redirect, so one is reported as an `http_error` and the trace dropped.
  */
 export type AuthResult = boolean | { userId?: string } | Response;
 

@@ -209,6 +209,18 @@ describe("outages", () => {
   }
 });
 
+describe("a relay route behind a login redirect", () => {
+  it("reports the redirect as an http_error instead of taking the login page's 200 for a delivery", async () => {
+    const page = await open(await newContext(), "app", { endpoint: "/login-wall" });
+    await page.evaluate(() => window.pp.makeTraces("signed-out", 1));
+    await page.waitForFunction(() => window.pp.errors.length > 0);
+    expect(await page.evaluate(() => window.pp.errors)).toEqual([
+      { code: "http_error", message: "POST /login-wall/traces: redirected; endpoint must answer itself" },
+    ]);
+    expect(collector.requests).toEqual([]);
+  }, 20_000);
+});
+
 describe("without IndexedDB", () => {
   const breakers: Record<string, () => void> = {
     "indexedDB is missing": () => {

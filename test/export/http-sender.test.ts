@@ -129,6 +129,26 @@ describe("createHttpSender against a real HTTP server", () => {
     expect(result.error.message).toContain("Rate limit exceeded");
   });
 
+  it("does not follow a redirect: a login page or a moved endpoint is a non-retryable http_error, not a delivery", async () => {
+    const server = await startServer((req, res) => {
+      if (req.url === "/login") {
+        res.writeHead(200, { "Content-Type": "text/html" });
+        res.end("<html>sign in</html>");
+        return;
+      }
+      res.writeHead(302, { Location: "/login" });
+      res.end();
+    });
+    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+
+    const result = failure(await send(envelope));
+
+    expect(result).toMatchObject({ retryable: false, status: 302 });
+    expect(result.error).toMatchObject({ code: "http_error", status: 302 });
+    expect(result.error.message).toContain("redirected (HTTP 302) to /login");
+    expect(server.received.map((r) => r.url)).toEqual(["/traces"]);
+  });
+
   it("reports 503 as retryable, without retryAfterMs when the header is absent", async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(503, { "Content-Type": "text/html" });

@@ -86,8 +86,8 @@ export interface PageServer {
 }
 
 /**
- * Serves `/<name>/` (test/browser/pages/page.html) and `/<name>/bundle.js` for every bundle, and
- * relays `/api/pandaprobe/*` to the collector. Nothing is cached, so a reload fetches afresh.
+ * Serves `/<name>/` (test/browser/pages/page.html) and `/<name>/bundle.js` for every bundle,
+ * relays `/api/pandaprobe/*` to the collector, and redirects `/login-wall/*` to a login page. Nothing is cached, so a reload fetches afresh.
  */
 export async function startPageServer(collector: Collector, bundles: Record<string, string>): Promise<PageServer> {
   const html = readFileSync(new URL("page.html", PAGES_DIR), "utf8");
@@ -96,6 +96,9 @@ export async function startPageServer(collector: Collector, bundles: Record<stri
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
     if (path.startsWith(`${RELAY_PATH}/`)) return relay(req, res, collector, path.slice(RELAY_PATH.length));
+    // An app whose auth middleware sends signed-out visitors to its login page, relay route included.
+    if (path.startsWith("/login-wall/")) return void res.writeHead(302, { location: "/login" }).end();
+    if (path === "/login") return void res.writeHead(200, { "content-type": "text/html" }).end("<form>sign in</form>");
     const [, name, file] = /^\/([\w-]+)\/(bundle\.js)?$/.exec(path) ?? [];
     const script = name === undefined ? undefined : bundles[name];
     if (script === undefined) {
