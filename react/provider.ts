@@ -3,6 +3,7 @@ import * as React from "react";
 import type { Client, PandaProbeOptions } from "pandaprobe";
 import { optionsKey, standIn } from "./client-cache.js";
 import { treeContext, type Tree } from "./context.js";
+import { treeId } from "./dev.js";
 
 export interface PandaProbeProviderProps {
   /** Session id of every trace started in this subtree (a conversation); undefined inherits. */
@@ -43,7 +44,9 @@ function useStableOptions(options: PandaProbeOptions | undefined): PandaProbeOpt
 export function PandaProbeProvider(props: PandaProbeProviderProps): React.ReactElement {
   const context = treeContext();
   const parent = React.useContext(context);
-  const { session, user, client } = props;
+  const { client } = props;
+  const session = treeId(props.session, "<PandaProbeProvider> session");
+  const user = treeId(props.user, "<PandaProbeProvider> user");
   const options = useStableOptions(props.options);
   const optionsId = options === undefined ? undefined : optionsKey(options);
   const value = React.useMemo<Tree>(
@@ -61,7 +64,8 @@ export function PandaProbeProvider(props: PandaProbeProviderProps): React.ReactE
   return React.createElement(context.Provider, { value }, props.children);
 }
 
-function useOverride(field: "session" | "user", id: string | undefined, children: React.ReactNode): React.ReactElement {
+function useOverride(field: "session" | "user", given: string | undefined, children: React.ReactNode): React.ReactElement {
+  const id = treeId(given, `<PandaProbe${field === "session" ? "Session" : "User"}> id`);
   const context = treeContext();
   const parent = React.useContext(context);
   const value = React.useMemo<Tree>(
