@@ -21,7 +21,11 @@ export const chatCompletionsApi: OpenAIApi = {
     const fields = isObject(message) ? message : {};
     const toolCalls = Array.isArray(fields.tool_calls) ? fields.tool_calls : [];
     return {
-      message: assistantMessage(typeof fields.content === "string" ? fields.content : null, toolCalls),
+      message: assistantMessage(
+        typeof fields.content === "string" ? fields.content : null,
+        toolCalls,
+        typeof fields.refusal === "string" ? fields.refusal : undefined,
+      ),
       model: typeof body.model === "string" ? body.model : undefined,
       usage: chatUsage(body.usage),
       tools: toolUses(toolCalls),
@@ -66,6 +70,7 @@ interface ToolCallDraft {
 class ChatAccumulator implements StreamAccumulator {
   private content = "";
   private sawContent = false;
+  private refusal = "";
   private model: string | undefined;
   private usage: TokenUsage | undefined;
   private readonly toolCalls = new Map<number, ToolCallDraft>();
@@ -81,7 +86,10 @@ class ChatAccumulator implements StreamAccumulator {
       this.content += delta.content;
       this.sawContent = carried = true;
     }
-    if (typeof delta.refusal === "string" && delta.refusal) carried = true;
+    if (typeof delta.refusal === "string" && delta.refusal) {
+      this.refusal += delta.refusal;
+      carried = true;
+    }
     if (Array.isArray(delta.tool_calls)) {
       for (const part of delta.tool_calls) {
         if (isObject(part)) this.addToolCallPart(part);
@@ -108,7 +116,7 @@ class ChatAccumulator implements StreamAccumulator {
   result(): CallResult {
     const toolCalls = [...this.toolCalls.entries()].sort(([a], [b]) => a - b).map(([, call]) => call);
     return {
-      message: assistantMessage(this.sawContent ? this.content : null, toolCalls),
+      message: assistantMessage(this.sawContent ? this.content : null, toolCalls, this.refusal),
       model: this.model,
       usage: this.usage,
       tools: toolUses(toolCalls),

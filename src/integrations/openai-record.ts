@@ -6,6 +6,8 @@ export interface AssistantMessage {
   role: "assistant";
   content: string | null;
   tool_calls?: unknown[];
+  /** Why the model declined to answer (OpenAI), in place of content. */
+  refusal?: string;
 }
 
 /** A tool the model called (or, for built-in tools, ran): one TOOL span under the LLM span. */
@@ -86,8 +88,11 @@ export function parseArguments(text: unknown): unknown {
   }
 }
 
-export function assistantMessage(content: string | null, toolCalls: unknown[]): AssistantMessage {
-  return toolCalls.length ? { role: "assistant", content, tool_calls: toolCalls } : { role: "assistant", content };
+export function assistantMessage(content: string | null, toolCalls: unknown[], refusal?: string): AssistantMessage {
+  const message: AssistantMessage = { role: "assistant", content };
+  if (toolCalls.length) message.tool_calls = toolCalls;
+  if (refusal) message.refusal = refusal;
+  return message;
 }
 
 /** Ends the LLM span (and its standalone trace) with the result: model, usage, TOOL children, output. */

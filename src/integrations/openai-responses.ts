@@ -70,6 +70,7 @@ export function responsesUsage(usage: unknown): TokenUsage | undefined {
 /** `streamedText` stands in for the message text when no message item completed (an abandoned stream). */
 function fromResponseBody(body: Obj, output: unknown[], streamedText: string): CallResult {
   let text: string | null = null;
+  let refusal = "";
   const toolCalls: unknown[] = [];
   const tools: ToolUse[] = [];
   for (const item of output) {
@@ -77,7 +78,9 @@ function fromResponseBody(body: Obj, output: unknown[], streamedText: string): C
     if (item.type === "message") {
       const parts = Array.isArray(item.content) ? item.content : [];
       for (const part of parts) {
-        if (isObject(part) && part.type === "output_text" && typeof part.text === "string") text = (text ?? "") + part.text;
+        if (!isObject(part)) continue;
+        if (part.type === "output_text" && typeof part.text === "string") text = (text ?? "") + part.text;
+        if (part.type === "refusal" && typeof part.refusal === "string") refusal += part.refusal;
       }
       continue;
     }
@@ -88,7 +91,7 @@ function fromResponseBody(body: Obj, output: unknown[], streamedText: string): C
   if (text === null && streamedText) text = streamedText;
   const error = isObject(body.error) && typeof body.error.message === "string" ? body.error.message : undefined;
   return {
-    message: assistantMessage(text, toolCalls),
+    message: assistantMessage(text, toolCalls, refusal),
     model: typeof body.model === "string" ? body.model : undefined,
     usage: responsesUsage(body.usage),
     tools,

@@ -183,6 +183,33 @@ describe("chat.completions.create, plain", () => {
   });
 });
 
+describe("refusals", () => {
+  const refusal = "I'm sorry, I can't help with that.";
+
+  it("records the model's refusal in the assistant message, plain and streamed", async () => {
+    fake.script({ refusal }, { refusal });
+    await startTrace("agent", undefined, async () => {
+      const plain = await client.chat.completions.create({ model: "gpt-4o-mini", messages: question });
+      expect(plain.choices[0]!.message.refusal).toBe(refusal);
+      const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages: question, stream: true });
+      for await (const _ of stream) void _;
+    });
+    const spans = llmSpans(byName(await tracing.sent(), "agent"));
+    expect(spans.map((s) => s.output)).toEqual(Array(2).fill({ messages: [{ role: "assistant", content: null, refusal }] }));
+    expect(spans[1]!.completion_start_time).toBeDefined();
+  });
+
+  it("records a Responses refusal part, plain and streamed", async () => {
+    fake.script({ refusal }, { refusal });
+    await startTrace("agent", undefined, async () => {
+      await client.responses.create({ model: "gpt-4.1", input: "hi" });
+      for await (const _ of await client.responses.create({ model: "gpt-4.1", input: "hi", stream: true })) void _;
+    });
+    const spans = llmSpans(byName(await tracing.sent(), "agent"));
+    expect(spans.map((s) => s.output)).toEqual(Array(2).fill({ messages: [{ role: "assistant", content: null, refusal }] }));
+  });
+});
+
 describe("helpers built on create()", () => {
   it("traces chat.completions.parse(), success and provider error alike", async () => {
     fake.script({ text: '{"answer":4}' }, { error: { status: 422, message: "Unprocessable schema" } });

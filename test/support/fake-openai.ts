@@ -28,6 +28,8 @@ export interface FakeUsage {
 
 export interface FakeReply {
   text?: string;
+  /** The model declines: a refusal instead of text (chat: `message.refusal` / `delta.refusal`; Responses: a refusal part). */
+  refusal?: string;
   /** How the text is split into streamed deltas; by default, one delta per word. */
   textChunks?: string[];
   toolCalls?: FakeToolCall[];
@@ -132,7 +134,7 @@ function chatCompletion(reply: FakeReply, model: string, id: (prefix: string) =>
         message: {
           role: "assistant",
           content: reply.text ?? null,
-          refusal: null,
+          refusal: reply.refusal ?? null,
           ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
         },
         finish_reason: toolCalls.length ? "tool_calls" : "stop",
@@ -152,6 +154,9 @@ async function chatStream(reply: FakeReply, model: string, id: (prefix: string) 
   if (!(await send(undefined, chunk({ role: "assistant", content: "" })))) return;
   for (const text of textChunks(reply)) {
     if (!(await send(undefined, chunk({ content: text })))) return;
+  }
+  for (const refusal of reply.refusal ? words(reply.refusal) : []) {
+    if (!(await send(undefined, chunk({ refusal })))) return;
   }
   if (reply.failMidStream !== undefined) {
     return send(undefined, { error: { message: reply.failMidStream, type: "server_error", param: null, code: null } });
@@ -193,6 +198,15 @@ function responseOutput(reply: FakeReply, id: (prefix: string) => string): Body[
       status: "completed",
       role: "assistant",
       content: [{ type: "output_text", text: reply.text, annotations: [] }],
+    });
+  }
+  if (reply.refusal !== undefined) {
+    output.push({
+      type: "message",
+      id: id("msg"),
+      status: "completed",
+      role: "assistant",
+      content: [{ type: "refusal", refusal: reply.refusal }],
     });
   }
   for (const call of reply.toolCalls ?? []) {
@@ -241,9 +255,12 @@ async function responseStream(reply: FakeReply, model: string, id: (prefix: stri
     if (item.type === "message") {
       const added = { ...item, status: "in_progress", content: [] };
       if (!(await event("response.output_item.added", { output_index: index, item: added }))) return;
-      for (const delta of textChunks(reply)) {
-        const data = { item_id: item.id, output_index: index, content_index: 0, delta, logprobs: [] };
-        if (!(await event("response.output_text.delta", data))) return;
+      const refusal = (item.content as Body[])[0]!.type === "refusal";
+      const part = refusal ? { type: "refusal", refusal: "" } : { type: "output_text", text: "", annotations: [] };
+      if (!(await event("response.content_part.added", { item_id: item.id, output_index: index, content_index: 0, part }))) return;
+      for (const delta of refusal ? words(reply.refusal!) : textChunks(reply)) {
+        const data = { item_id: item.id, output_index: index, content_index: 0, delta, ...(refusal ? {} : { logprobs: [] }) };
+        if (!(await event(refusal ? "response.refusal.delta" : "response.output_text.delta", data))) return;
       }
       if (reply.failMidStream !== undefined) {
         return send("error", { type: "error", error: { message: reply.failMidStream, type: "server_error" } });
