@@ -158,7 +158,8 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
    * Never rejects. Without `force`, a tab whose sibling holds the lock leaves the sending to it.
    */
   const drain = (force = false): Promise<void> | undefined => {
-    if (!force && Date.now() < retryAt) return draining;
+    // After shutdown the store is closed; a retry timer or a late flush() has nothing to do.
+    if (closed || (!force && Date.now() < retryAt)) return draining;
     if (draining) {
       drainAgain = true;
       return draining;

@@ -469,6 +469,24 @@ describe("a page going away", () => {
   });
 });
 
+describe("shutdown", () => {
+  it("delivers what was queued, and a flush() or a retry timer afterwards reports nothing", async () => {
+    let refuse = true;
+    collector.respond(() => (refuse ? ((refuse = false), { status: 503, body: { detail: "Service Unavailable" } }) : undefined));
+    const { exporter, reports } = startExporter({ owned: false, retryBaseMs: 100, retryMaxMs: 100 });
+    const t = traceEnvelope("before-shutdown");
+    exporter.enqueue(t);
+    await collector.waitFor((requests) => requests.some((r) => r.status === 503));
+    await exporter.shutdown();
+    expect(delivered().has(t.traceId)).toBe(true);
+
+    await exporter.flush();
+    // The retry the 503 scheduled fires after shutdown.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(reports).toEqual([]);
+  });
+});
+
 describe("sending", () => {
   it("a trace is sent as soon as it is written, not at the next interval", async () => {
     const t = traceEnvelope("at-once");
