@@ -9,6 +9,7 @@
  */
 import {
   integrationIds,
+  isUserAbort,
   isWrapped,
   markWrapped,
   openLlmCall,
@@ -68,7 +69,7 @@ function tracedCreate(create: Create, self: unknown, args: unknown[], ids: Integ
   try {
     observeResult(result, {
       value: (value) => safely(() => recordValue(call, value)),
-      error: (error) => safely(() => (isAbort(error) ? finish(call, undefined, { abandoned: true }) : call.fail(error))),
+      error: (error) => safely(() => (isUserAbort(error) ? finish(call, undefined, { abandoned: true }) : call.fail(error))),
       raw: () => safely(() => finish(call, undefined, { raw_response: true })),
     });
   } catch {
@@ -134,11 +135,6 @@ function record(call: LlmCall, message: AnthropicMessage): unknown {
   if (usage) call.span.setTokenUsage(usage);
   if (message.stop_reason) call.span.setMetadata({ stop_reason: message.stop_reason });
   return output;
-}
-
-/** The caller aborted the request (a signal, `stream.controller.abort()`, MessageStream `.abort()`). */
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && error.name === "APIUserAbortError";
 }
 
 function safely<R>(fn: () => R): R | undefined {

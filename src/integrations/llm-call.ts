@@ -129,3 +129,11 @@ export function wrapDerivedClients(client: object, wrap: <C>(derived: C) => C): 
     // A frozen client keeps its own withOptions.
   }
 }
+
+/**
+ * The caller cancelled the request (a signal, a stream's abort()): abandoned, not failed. Both
+ * SDKs throw APIUserAbortError, whose `name` some of their versions leave unset.
+ */
+export function isUserAbort(error: unknown): boolean {
+  return error instanceof Error && [error.name, error.constructor?.name].includes("APIUserAbortError");
+}

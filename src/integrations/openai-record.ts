@@ -1,5 +1,5 @@
 import type { TokenUsage } from "pandaprobe";
-import type { LlmCall } from "./llm-call.js";
+import { isUserAbort, type LlmCall } from "./llm-call.js";
 
 /** The assistant message an LLM span records as its output. */
 export interface AssistantMessage {
@@ -120,11 +120,6 @@ export function recordResult(call: LlmCall, result: CallResult | undefined): voi
     span.setOutput(output);
     call.fail(result.error);
   }
-}
-
-/** The caller cancelled the request (its `signal`): abandoned, not failed. The SDK sets no `name`. */
-function isUserAbort(error: unknown): boolean {
-  return error instanceof Error && [error.name, error.constructor?.name].includes("APIUserAbortError");
 }
 
 /**
