@@ -60,6 +60,8 @@ interface RunTree {
   readonly runIds: string[];
   lastEvent: number;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Its root ended: the trace is done, the runs are kept only for late children. */
+  closed: boolean;
 }
 
 interface Run {
@@ -385,15 +387,15 @@ abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
       });
       span = trace.span(name, options);
     }
-    return { span, tree: { rootRunId: runId, trace, runIds: [runId], lastEvent: Date.now(), timer: undefined } };
+    return { span, tree: { rootRunId: runId, trace, runIds: [runId], lastEvent: Date.now(), timer: undefined, closed: false } };
   }
 
-  /** The run, marking its tree active; undefined for runs not traced and for hidden ones. */
+  /** The run, marking its tree active; undefined for runs not traced, hidden ones and ended ones. */
   private touch(runId: string): Run | undefined {
     const run = this.runs.get(runId);
-    if (!run || run.hidden) return undefined;
+    if (!run) return undefined;
     run.tree.lastEvent = Date.now();
-    return run;
+    return run.hidden || run.span.ended ? undefined : run;
   }
 
   private endRun(runId: string, record: (run: Run) => { output: unknown }): void {
@@ -428,24 +430,45 @@ abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
     }
   }
 
-  /** Ends what the tree left open (LangChain reported no end for it), its trace, and forgets its runs. */
+  /**
+   * Ends the tree's trace, and as abandoned the runs LangChain reported no end for. Those may still
+   * be at work (a branch outliving its failed sibling): until the tree is idle, their children join
+   * this trace under their spans instead of each opening a trace of its own.
+   */
   private closeTree(tree: RunTree, finish: (trace: Trace) => void): void {
-    if (tree.timer !== undefined) clearTimeout(tree.timer);
-    for (const runId of tree.runIds) {
-      const run = this.runs.get(runId);
-      if (run && !run.hidden && !run.span.ended) {
-        if (run.streamed !== undefined) run.span.setOutput({ role: "assistant", content: run.streamed });
-        run.span.setMetadata({ abandoned: true }).end();
-      }
-      this.runs.delete(runId);
-    }
+    tree.closed = true;
+    const open = this.abandonOpenRuns(tree);
     if (tree.trace) {
       finish(tree.trace);
       tree.trace.end();
     }
+    if (!open) this.forget(tree);
   }
 
-  /** Closes the tree once it has been idle for the timeout: the one way to notice an abandoned stream. */
+  /** Ends the tree's open runs as abandoned, with the text a model streamed so far; true if there were any. */
+  private abandonOpenRuns(tree: RunTree): boolean {
+    let open = false;
+    for (const runId of tree.runIds) {
+      const run = this.runs.get(runId);
+      if (run && !run.hidden && !run.span.ended) {
+        open = true;
+        if (run.streamed !== undefined) run.span.setOutput({ role: "assistant", content: run.streamed });
+        run.span.setMetadata({ abandoned: true }).end();
+      }
+    }
+    return open;
+  }
+
+  private forget(tree: RunTree): void {
+    if (tree.timer !== undefined) clearTimeout(tree.timer);
+    this.abandonOpenRuns(tree);
+    for (const runId of tree.runIds) this.runs.delete(runId);
+  }
+
+  /**
+   * Closes the tree once it has been idle for the timeout (the one way to notice an abandoned
+   * stream), and forgets it then if its root ended with runs still open.
+   */
   private watch(tree: RunTree): void {
     const check = () => {
       this.guard(() => {
@@ -454,7 +477,8 @@ abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
           tree.timer = setTimeout(check, this.idleTimeoutMs - idle);
           unref(tree.timer);
         } else {
-          this.closeTree(tree, (trace) => trace.setMetadata({ abandoned: true }));
+          if (!tree.closed) this.closeTree(tree, (trace) => trace.setMetadata({ abandoned: true }));
+          this.forget(tree);
         }
       });
     };

@@ -3,7 +3,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import { StringOutputParser } from "@langchain/core/output_parsers";
 import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { BaseRetriever } from "@langchain/core/retrievers";
-import { RunnableLambda, RunnablePassthrough, RunnableSequence } from "@langchain/core/runnables";
+import { RunnableLambda, RunnableParallel, RunnablePassthrough, RunnableSequence } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
 import { Command, END, interrupt, MemorySaver, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 import { ToolNode } from "@langchain/langgraph/prebuilt";
@@ -580,6 +580,32 @@ describe("robustness", () => {
       expect(llm.input).toEqual({ messages: [{ role: "user", content: (trace.input as { q: string }).q }] });
       expect(llm.parent_span_id).toBe(only(trace, "RunnableSequence").span_id);
     }
+  });
+
+  it("a branch that outlives its run's failure stays in that run's trace, under its own span", async () => {
+    fake.script({ text: "late answer" });
+    let modelReached!: () => void;
+    const reached = new Promise<void>((resolve) => (modelReached = resolve));
+    const model = chatModel();
+    const both = RunnableParallel.from({
+      fails: RunnableLambda.from(async () => {
+        throw new Error("fast failure");
+      }).withConfig({ runName: "fails" }),
+      slow: RunnableLambda.from(async (question: string, config) => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const reply = await model.invoke(question, config);
+        modelReached();
+        return reply.content;
+      }).withConfig({ runName: "slow" }),
+    }).withConfig({ runName: "both" });
+    await expect(both.invoke("q", { callbacks: [new LangChainCallbackHandler()] })).rejects.toThrow("fast failure");
+    await reached;
+
+    const trace = await theTrace();
+    expect(trace).toMatchObject({ name: "both", status: "ERROR" });
+    const llm = only(trace, "ChatOpenAI");
+    expect(llm).toMatchObject({ kind: "LLM", status: "OK", output: { role: "assistant", content: "late answer" } });
+    expect(llm.parent_span_id).toBe(only(trace, "slow").span_id);
   });
 
   it("a tracing failure never reaches LangChain: the run still returns its value", async () => {
