@@ -57,6 +57,46 @@ describe("startTrace", () => {
     expect(byName(sent, "async-throw")).toMatchObject({ status: "ERROR", metadata: { error: expect.stringContaining("async failure") } });
   });
 
+  it("rethrows an exception the SDK cannot read (a Proxy whose traps throw, a stack that fails to format) unchanged", async () => {
+    const hostile = new Proxy(new Error("hidden"), {
+      get() {
+        throw new Error("trap");
+      },
+    });
+    let caught: unknown;
+    try {
+      startTrace("unreadable-throw", undefined, (t) =>
+        t.span("step", undefined, () => {
+          throw hostile;
+        }),
+      );
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBe(hostile);
+
+    const prepare = Error.prepareStackTrace;
+    Error.prepareStackTrace = () => {
+      throw new Error("source map support failed");
+    };
+    const unformattable = new Error("lazy stack");
+    try {
+      await expect(
+        startTrace("unformattable-throw", undefined, async () => {
+          throw unformattable;
+        }),
+      ).rejects.toBe(unformattable);
+    } finally {
+      Error.prepareStackTrace = prepare;
+    }
+
+    const sent = await tracing.sent();
+    const unreadable = byName(sent, "unreadable-throw");
+    expect(unreadable.status).toBe("ERROR");
+    expect(unreadable.spans[0]).toMatchObject({ status: "ERROR", error: expect.stringContaining("trap") });
+    expect(byName(sent, "unformattable-throw")).toMatchObject({ status: "ERROR", metadata: { error: expect.any(String) } });
+  });
+
   it("manual form: nothing is sent until end(), and end() is idempotent", async () => {
     const t = startTrace("manual", { input: { messages: [{ role: "user", content: "hi" }] }, tags: ["a"], metadata: { k: 1 } });
     await tracing.client.flush();

@@ -28,16 +28,20 @@ const MAX_ERROR_LENGTH = 10_000;
 /** The text recorded for a thrown value: its stack (which starts with name and message) when it has one. */
 export function errorText(error: unknown): string {
   let text: string;
-  if (error instanceof Error) {
-    text = typeof error.stack === "string" && error.stack.includes(error.message)
-      ? error.stack
-      : `${error.name}: ${error.message}`;
-  } else {
-    try {
-      text = typeof error === "string" ? error : JSON.stringify(toJsonSafe(error));
-    } catch {
-      text = String(error);
-    }
+  try {
+    text =
+      error instanceof Error
+        ? typeof error.stack === "string" && error.stack.includes(error.message)
+          ? error.stack
+          : `${error.name}: ${error.message}`
+        : typeof error === "string"
+          ? error
+          : JSON.stringify(toJsonSafe(error));
+  } catch {
+    // The host's exception is rethrown after this: reading it must not replace it. A Proxy whose
+    // traps throw, or a stack that Error.prepareStackTrace fails to format, is described by the
+    // serializer, which never throws.
+    text = JSON.stringify(toJsonSafe(error));
   }
   // A visible marker, and never half of a surrogate pair: a huge stack is data, not a failure.
   return truncateString(text, MAX_ERROR_LENGTH);
