@@ -10,6 +10,8 @@ import { spanFunction, traceFunction, type SpanFnOptions, type TraceFnOptions } 
 let globalClient: Client | undefined;
 let autoInitDone = false;
 let inert: Client | undefined;
+/** Shutdowns of the clients init() replaced: flush() and shutdown() wait for what they still hold. */
+let retired: Promise<unknown> | undefined;
 
 /** Creates the global client from options over `PANDAPROBE_*` variables, replacing (and shutting down) any earlier one. */
 export function init(options?: PandaProbeOptions): Client {
@@ -17,7 +19,10 @@ export function init(options?: PandaProbeOptions): Client {
   const previous = globalClient;
   globalClient = client;
   autoInitDone = true;
-  if (previous && previous !== client) void previous.shutdown();
+  const old = previous?.tracesRecorder();
+  // Traces still running on the replaced client end in its replacement (and in the one after, if replaced again).
+  if (old) old.recordTrace = (trace, spans) => client.tracesRecorder()?.recordTrace(trace, spans);
+  if (previous) retired = Promise.all([retired, previous.shutdown()]);
   return client;
 }
 
@@ -45,12 +50,14 @@ function current(): Client {
 }
 
 export function flush(): Promise<void> {
-  return globalClient?.flush() ?? Promise.resolve();
+  return settled(globalClient?.flush());
 }
 
 export function shutdown(): Promise<void> {
-  return globalClient?.shutdown() ?? Promise.resolve();
+  return settled(globalClient?.shutdown());
 }
+
+const settled = (current: Promise<void> | undefined): Promise<void> => Promise.all([retired, current]).then(() => {});
 
 export function startTrace(name: string, options?: TraceOptions): Trace;
 export function startTrace<T>(name: string, options: TraceOptions | undefined, fn: (trace: Trace) => T): T;

@@ -537,11 +537,60 @@ describe("init() replaces the global client", () => {
     expect(second.traces().map((t) => t.name)).toEqual(["after"]);
     expect(first.traces()).toHaveLength(2);
 
-    // The old client stays stopped: what is given to it directly is not sent any more.
+    // The old client sends nothing itself any more: traces still recorded on it go to its replacement.
     old.startTrace("to-the-old-one").end();
-    await old.flush();
+    await flush();
     await sleep(100);
     expect(first.traces()).toHaveLength(2);
+    expect(second.traces().map((t) => t.name)).toEqual(["after", "to-the-old-one"]);
+  });
+
+  it("flush() and shutdown() wait for what the replaced client still holds", async () => {
+    const first = await collector();
+    const second = await collector();
+    first.respond((req) => (req.path === "/traces" && first.requests.length === 1 ? { status: 503, headers: { "Retry-After": "0" } } : undefined));
+    init({ ...CREDENTIALS, endpoint: first.url, flushInterval: 60, batchSize: 100 });
+    startTrace("held-by-the-first").end();
+    init({ ...CREDENTIALS, endpoint: second.url, flushInterval: 60, batchSize: 100 });
+    // Everything queued so far, the replaced client's too (retried after a 503 here), is delivered.
+    await flush();
+    expect(first.traces().map((t) => t.name)).toEqual(["held-by-the-first"]);
+
+    init({ ...CREDENTIALS, endpoint: first.url, flushInterval: 60, batchSize: 100 });
+    startTrace("held-by-the-third").end();
+    init({ ...CREDENTIALS, endpoint: second.url, flushInterval: 60, batchSize: 100 });
+    await shutdown();
+    expect(first.traces().map((t) => t.name)).toEqual(["held-by-the-first", "held-by-the-third"]);
+  });
+
+  it("a trace running when init() replaces the client is delivered by the new one, with its spans", async () => {
+    const first = await collector();
+    const second = await collector();
+    init({ ...CREDENTIALS, endpoint: first.url, flushInterval: 60, batchSize: 100 });
+    const running = startTrace("spans-the-replacement");
+    const step = running.span("step");
+    const wrapped = trace(async () => {
+      await sleep(50);
+      return "done";
+    }, { name: "awaiting-through-it" });
+    const pending = wrapped();
+
+    init({ ...CREDENTIALS, endpoint: second.url, flushInterval: 60, batchSize: 100 });
+    step.end();
+    running.end();
+    expect(await pending).toBe("done");
+    // Replaced twice while it runs: still the current client's.
+    const late = startTrace("outlives-two-inits");
+    init({ ...CREDENTIALS, endpoint: second.url, flushInterval: 60, batchSize: 100 });
+    init({ ...CREDENTIALS, endpoint: second.url, flushInterval: 60, batchSize: 100 });
+    late.end();
+    await flush();
+
+    expect(first.traces()).toEqual([]);
+    expect(second.traces().map((t) => t.name).sort()).toEqual(["awaiting-through-it", "outlives-two-inits", "spans-the-replacement"]);
+    const sent = second.traces().find((t) => t.name === "spans-the-replacement")!;
+    expect(sent.spans?.map((s) => s.name)).toEqual(["step"]);
+    expect(sent.trace_id).toBe(running.traceId);
   });
 
   it("a failing init() leaves the current client in place", async () => {
