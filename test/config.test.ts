@@ -176,6 +176,28 @@ describe("where settings come from: options over PANDAPROBE_* variables over def
     expect(client(undefined, { PANDAPROBE_ENABLED: value }).enabled).toBe(false);
   });
 
+  it("counts a variable set to nothing as unset (a compose file's ${VAR} the host did not set), booleans aside", () => {
+    const c = client(undefined, {
+      PANDAPROBE_API_KEY: "sk_pp_from_env",
+      PANDAPROBE_PROJECT_NAME: "env-project",
+      PANDAPROBE_ENDPOINT: "",
+      PANDAPROBE_ENVIRONMENT: "",
+      PANDAPROBE_RELEASE: "",
+      PANDAPROBE_BATCH_SIZE: "",
+      PANDAPROBE_FLUSH_INTERVAL: "",
+      PANDAPROBE_TIMEOUT: "",
+    });
+    expect(c.config).toMatchObject({ endpoint: "https://api.pandaprobe.com", batchSize: 10, flushInterval: 5, timeout: 10 });
+    expect(c.config.environment).toBeUndefined();
+    expect(c.config.release).toBeUndefined();
+    // As in the Python SDK, an empty PANDAPROBE_ENABLED is not one of true/1/yes.
+    expect(client(undefined, { PANDAPROBE_ENABLED: "" }).enabled).toBe(false);
+    // An empty key is still no key.
+    expect(configError(() => new Client(undefined, { PANDAPROBE_API_KEY: "", PANDAPROBE_PROJECT_NAME: "p" })).message).toMatch(
+      /apiKey \(PANDAPROBE_API_KEY\)/,
+    );
+  });
+
   it("does not even parse a variable whose option is given", () => {
     const c = client({ ...CREDENTIALS, batchSize: 5 }, { PANDAPROBE_BATCH_SIZE: "ten" });
     expect(c.config.batchSize).toBe(5);

@@ -9,7 +9,9 @@ const NO_VARIABLE = ["fetch", "exporter", "dangerouslyAllowBrowser"];
 /**
  * The options `PANDAPROBE_*` variables set (`batchSize` from PANDAPROBE_BATCH_SIZE, ...), parsed
  * and checked. A variable is read only when no option overrides it, so a malformed one that an
- * option replaces is no error.
+ * option replaces is no error. One set to nothing is unset (a compose file passes `${VAR}` the host
+ * lacks as ""; the Python SDK reads an empty endpoint as its default), except a boolean, which
+ * Python reads as false.
  */
 export function readEnv(env: Env, options: PandaProbeOptions | undefined): PandaProbeOptions {
   const out: Record<string, unknown> = {};
@@ -17,7 +19,7 @@ export function readEnv(env: Env, options: PandaProbeOptions | undefined): Panda
     if (NO_VARIABLE.includes(key) || (options as Record<string, unknown> | null | undefined)?.[key] !== undefined) continue;
     const name = `PANDAPROBE_${key.replace(/[A-Z]/g, "_$&").toUpperCase()}`;
     const raw = env[name];
-    if (raw === undefined) continue;
+    if (raw === undefined || (raw === "" && KINDS[key] !== "boolean")) continue;
     const value = parse(raw, KINDS[key], name);
     checkValue(key, value, name);
     out[key] = value;
