@@ -14,19 +14,25 @@ function isMessage(value: unknown): value is Message {
 function messageList(value: unknown): unknown[] | undefined {
   if (Array.isArray(value)) return value;
   if (typeof value === "object" && value !== null) {
-    const messages = (value as { messages?: unknown }).messages;
+    const { messages, choices } = value as { messages?: unknown; choices?: { message?: unknown }[] };
     if (Array.isArray(messages)) return messages;
+    // An OpenAI-style completion returned as is.
+    if (Array.isArray(choices)) return [choices[0]?.message];
   }
   return undefined;
 }
 
 function lastWithRole(value: unknown, roles: string[]): Message | undefined {
-  if (isMessage(value)) return roles.includes(value.role) ? value : undefined;
-  const list = messageList(value);
-  if (!list) return undefined;
-  for (let i = list.length - 1; i >= 0; i--) {
-    const item = list[i];
-    if (isMessage(item) && roles.includes(item.role)) return item;
+  try {
+    if (isMessage(value)) return roles.includes(value.role) ? value : undefined;
+    const list = messageList(value) ?? [];
+    for (let i = list.length - 1; i >= 0; i--) {
+      const item = list[i];
+      if (isMessage(item) && roles.includes(item.role)) return item;
+    }
+  } catch {
+    // A value that throws when read (a strict Proxy, as envalid's validated env) holds no message;
+    // the host's call must not fail for it.
   }
   return undefined;
 }
@@ -47,11 +53,7 @@ export function traceInputFromArgs(args: readonly unknown[]): unknown {
 export function traceOutputFromResult(result: unknown): unknown {
   if (typeof result === "string") return { messages: [{ role: "assistant", content: result }] };
   const found = lastWithRole(result, ASSISTANT_ROLES);
-  if (found) return { messages: [found] };
-  // An OpenAI-style completion returned as is.
-  const choice = (result as { choices?: { message?: unknown }[] } | null)?.choices?.[0]?.message;
-  if (isMessage(choice)) return { messages: [choice] };
-  return result;
+  return found ? { messages: [found] } : result;
 }
 
 /** A span keeps its arguments whole: one argument as itself, several as an array. */

@@ -70,12 +70,17 @@ function isAsyncGenerator(value: object, tag: string): boolean {
   // Streams that also speak the generator protocol (LangChain's IterableReadableStream) keep their shape.
   if (typeof ReadableStream === "function" && value instanceof ReadableStream) return false;
   const v = value as Partial<AsyncGenerator>;
-  return (
-    typeof v.next === "function" &&
-    typeof v.throw === "function" &&
-    typeof v.return === "function" &&
-    typeof v[Symbol.asyncIterator] === "function"
-  );
+  try {
+    return (
+      typeof v.next === "function" &&
+      typeof v.throw === "function" &&
+      typeof v.return === "function" &&
+      typeof v[Symbol.asyncIterator] === "function"
+    );
+  } catch {
+    // A value that throws when read (a strict Proxy, as envalid's validated env) is no generator.
+    return false;
+  }
 }
 
 /** What a generator produced: its return value, else the yielded text or chunks. */
