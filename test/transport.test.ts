@@ -594,6 +594,19 @@ describe("the life of a Node process that traces", () => {
     expect(collector.traces()[0]).toMatchObject({ status: "COMPLETED", input: "hi" });
   });
 
+  it("at exit, delivers a trace that was answered 429 and waits in backoff (Retry-After: 1)", async () => {
+    let n = 0;
+    collector.respond((req) => (req.path === "/traces" && n++ === 0 ? { status: 429, headers: { "Retry-After": "1" } } : undefined));
+    const exit = await runScript(
+      `sdk.init({ apiKey: "sk_pp_child", projectName: "child", endpoint: process.env.COLLECTOR_URL });
+       sdk.startTrace("rate-limited-at-exit").end();`,
+      { COLLECTOR_URL: collector.url },
+    );
+    expect(exit).toMatchObject({ code: 0, signal: null, stderr: "" });
+    expect(traceNames()).toEqual(["rate-limited-at-exit"]);
+    expect(exit.ms).toBeLessThan(5000);
+  });
+
   it("exits within seconds when the endpoint refuses connections, and says why the trace was lost", async () => {
     const exit = await runScript(
       `sdk.init({ apiKey: "sk_pp_child_refused", projectName: "child", endpoint: "http://127.0.0.1:1", maxRetries: 0 });
@@ -605,13 +618,15 @@ describe("the life of a Node process that traces", () => {
     expect(exit.stderr).not.toContain("sk_pp_child_refused");
   });
 
-  it("exits within seconds when the endpoint is down, even with retries left (backoff holds no process open)", async () => {
+  it("exits within seconds when the endpoint is down, once its retries are spent, and says why the trace was lost", async () => {
     const exit = await runScript(
       `sdk.init({ apiKey: "sk_pp_child", projectName: "child", endpoint: "http://127.0.0.1:1" });
        sdk.startTrace("lost").end();`,
     );
     expect(exit).toMatchObject({ code: 0, signal: null });
-    expect(exit.ms).toBeLessThan(5000);
+    // Backoff of 3 retries: at most 0.5 + 1 + 2 s.
+    expect(exit.ms).toBeLessThan(6000);
+    expect(exit.stderr).toMatch(/network error/);
   });
 
   it("exits once `timeout` passes when the endpoint accepts but never answers", async () => {

@@ -8,6 +8,10 @@ import type { Platform } from "./platform.js";
 /** Flushes of clients with something to send when Node's event loop drains. */
 const live = new Set<() => Promise<void>>();
 let exitHookInstalled = false;
+/** How long a draining process is held for deliveries still under way; the Python SDK waits as long at exit. */
+const EXIT_GRACE_MS = 10_000;
+/** Set while an exit flush runs: later `beforeExit`s hold the process only within the same grace. */
+let exitDeadline: number | undefined;
 
 /** Servers: credentials from options or the environment, a batching HTTP exporter. */
 export const nodePlatform: Platform = {
@@ -20,9 +24,19 @@ export const nodePlatform: Platform = {
     const proc = (globalThis as { process?: { on?: (event: string, fn: () => void) => void } }).process;
     if (!exitHookInstalled && typeof proc?.on === "function") {
       exitHookInstalled = true;
-      // beforeExit fires again after the flush's work is done; an empty flush schedules nothing.
+      // beforeExit fires again after the flush's work is done; an empty flush holds nothing.
       proc.on("beforeExit", () => {
-        for (const f of live) void f();
+        exitDeadline ??= Date.now() + EXIT_GRACE_MS;
+        const flushed = Promise.all([...live].map((f) => f()));
+        const left = exitDeadline - Date.now();
+        if (left <= 0) return;
+        // Retry timers never hold a process on their own; while it drains they must, or an envelope
+        // waiting to retry (a 429's Retry-After, a 503) is lost without a word.
+        const hold = setTimeout(() => {}, left);
+        void flushed.then(() => {
+          clearTimeout(hold);
+          exitDeadline = undefined;
+        });
       });
     }
     return () => live.delete(flush);
