@@ -58,3 +58,47 @@ describe("values that throw when read: the tracer never throws into the host", (
     expect(byName(sent, "callback").status).toBe("COMPLETED");
   });
 });
+
+describe("generators closed before their first next()", () => {
+  it("end their trace when the consumer returns or throws before reading, and pass the call's result on", async () => {
+    const stream = trace(async function* answer(): AsyncGenerator<string, any> {
+      yield "never read";
+    });
+    const numbers = trace(function* count(): Generator<number, any> {
+      yield 1;
+    });
+    // A response stream cancelled before its first pull (the client hung up) calls return() first.
+    expect(await stream().return("cancelled")).toEqual({ value: "cancelled", done: true });
+    expect(numbers().return(7)).toEqual({ value: 7, done: true });
+    const refused = new Error("consumer gave up");
+    await expect(stream().throw(refused)).rejects.toBe(refused);
+    expect(() => numbers().throw(refused)).toThrow(refused);
+    const sent = await tracing.sent();
+    expect(sent.map((t) => [t.name, t.status]).sort()).toEqual([
+      ["answer", "COMPLETED"],
+      ["answer", "ERROR"],
+      ["count", "COMPLETED"],
+      ["count", "ERROR"],
+    ]);
+  });
+
+  it("still start their body only when the consumer first reads", async () => {
+    const started: string[] = [];
+    const stream = trace(async function* lazyAsync() {
+      started.push("async");
+      yield 1;
+    });
+    const numbers = trace(function* lazySync() {
+      started.push("sync");
+      yield 1;
+    });
+    const pending = [stream(), numbers()] as const;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(started).toEqual([]);
+    expect(await pending[0].next()).toEqual({ value: 1, done: false });
+    expect(pending[1].next()).toEqual({ value: 1, done: false });
+    expect(started).toEqual(["async", "sync"]);
+    await pending[0].return(undefined);
+    pending[1].return(undefined);
+  });
+});

@@ -45,10 +45,8 @@ export function observe<T>(enter: Enter, fn: () => T, outcome: Outcome): T {
     return result;
   }
   const tag = tagOf(result);
-  if (isAsyncGenerator(result, tag)) {
-    return observeAsyncGenerator(enter, result as unknown as AsyncGenerator, outcome) as T;
-  }
-  if (tag === "[object Generator]") return observeGenerator(enter, result as unknown as Generator, outcome) as T;
+  if (isAsyncGenerator(result, tag)) return primed(observeAsyncGenerator(enter, result as unknown as AsyncGenerator, outcome)) as T;
+  if (tag === "[object Generator]") return primed(observeGenerator(enter, result as unknown as Generator, outcome)) as T;
   // Other thenables (query builders) run when `then` is called: never call it for them.
   outcome.ok(result);
   return result;
@@ -83,6 +81,16 @@ function isAsyncGenerator(value: object, tag: string): boolean {
   }
 }
 
+/**
+ * Runs an observer to its first yield, inside its try: a consumer that closes it before its first
+ * next() (a response stream cancelled before its first pull) still ends the span and closes the
+ * source. The source itself starts only on the consumer's first next().
+ */
+function primed<G extends Generator | AsyncGenerator>(observer: G): G {
+  void observer.next();
+  return observer;
+}
+
 /** What a generator produced: its return value, else the yielded text or chunks. */
 function streamed(chunks: unknown[], returned: unknown): unknown {
   if (returned !== undefined) return returned;
@@ -100,22 +108,24 @@ async function* observeAsyncGenerator(enter: Enter, inner: AsyncGenerator, outco
   let finished = false;
   let method: Resume = "next";
   let arg: unknown;
+  let step: IteratorResult<unknown> | undefined;
   try {
     for (;;) {
-      const step = await enter(() => inner[method](arg));
+      // The first yield is where primed() leaves the observer, before the consumer's first call.
+      try {
+        arg = yield step?.value;
+        method = "next";
+      } catch (thrown) {
+        arg = thrown;
+        method = "throw";
+      }
+      step = await enter(() => inner[method](arg));
       if (step.done) {
         finished = true;
         outcome.ok(streamed(chunks, step.value));
         return step.value;
       }
       chunks.push(step.value);
-      try {
-        arg = yield step.value;
-        method = "next";
-      } catch (thrown) {
-        arg = thrown;
-        method = "throw";
-      }
     }
   } catch (error) {
     finished = true;
@@ -138,22 +148,23 @@ function* observeGenerator(enter: Enter, inner: Generator, outcome: Outcome) {
   let finished = false;
   let method: Resume = "next";
   let arg: unknown;
+  let step: IteratorResult<unknown> | undefined;
   try {
     for (;;) {
-      const step = enter(() => inner[method](arg));
+      try {
+        arg = yield step?.value;
+        method = "next";
+      } catch (thrown) {
+        arg = thrown;
+        method = "throw";
+      }
+      step = enter(() => inner[method](arg));
       if (step.done) {
         finished = true;
         outcome.ok(streamed(chunks, step.value));
         return step.value;
       }
       chunks.push(step.value);
-      try {
-        arg = yield step.value;
-        method = "next";
-      } catch (thrown) {
-        arg = thrown;
-        method = "throw";
-      }
     }
   } catch (error) {
     finished = true;
