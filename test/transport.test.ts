@@ -406,6 +406,22 @@ describe("debug output", () => {
     }
   });
 
+  it("scrubs a key read with a trailing newline (a mounted secret file), which fetch sends trimmed", async () => {
+    const secret = "sk_pp_SECRET_from_a_file_51a0c2";
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    collector.respond((req) => ({ status: 401, body: { detail: `Invalid API key ${req.headers["x-api-key"]}` } }));
+    const c = client({ apiKey: `${secret}\n`, maxRetries: 0 });
+    const errors = errorsOf(c);
+    c.startTrace("echoed").end();
+    await c.flush();
+    expect(collector.requests[0]!.headers["x-api-key"]).toBe(secret);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toContain("401");
+    expect(errors[0]!.message).toContain("[redacted]");
+    expect(errors[0]!.message).not.toContain(secret);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
   it("is silent without debug when everything goes well", async () => {
     const out = (["debug", "warn", "log", "error", "info"] as const).map((m) => vi.spyOn(console, m));
     const c = client();

@@ -30,9 +30,11 @@ export const failureDetail: FailureDetail = {
   },
   error: (err) => `: ${describe(err)}`,
   redact(message, headers) {
-    // A server may echo the key back ("invalid key sk_pp_...").
+    // A server may echo the key back ("invalid key sk_pp_..."), as fetch sent it: trimmed (a key
+    // read from a secret file often ends with a newline).
     for (const [name, value] of Object.entries(headers)) {
-      if (SECRET_HEADERS.has(name.toLowerCase()) && value) message = message.split(value).join("[redacted]");
+      if (!SECRET_HEADERS.has(name.toLowerCase())) continue;
+      for (const secret of [value, value.trim()]) if (secret) message = message.split(secret).join("[redacted]");
     }
     return message;
   },
