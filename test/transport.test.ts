@@ -623,6 +623,15 @@ describe("the life of a Node process that traces", () => {
     expect(exit.ms).toBeLessThan(5000);
   });
 
+  it("exits cleanly when a custom exporter's flush throws or rejects at exit", async () => {
+    const exit = await runScript(
+      `const sink = (flush) => ({ exporter: { enqueue() {}, flush, shutdown: async () => {} } });
+       new sdk.Client(sink(() => Promise.reject(new Error("sink down"))), {}).startTrace("a").end();
+       new sdk.Client(sink(() => { throw new Error("sink broken"); }), {}).startTrace("b").end();`,
+    );
+    expect(exit).toMatchObject({ code: 0, signal: null, stderr: "" });
+  });
+
   it("exits within seconds when the endpoint refuses connections, and says why the trace was lost", async () => {
     const exit = await runScript(
       `sdk.init({ apiKey: "sk_pp_child_refused", projectName: "child", endpoint: "http://127.0.0.1:1", maxRetries: 0 });

@@ -27,16 +27,17 @@ export const nodePlatform: Platform = {
       // beforeExit fires again after the flush's work is done; an empty flush holds nothing.
       proc.on("beforeExit", () => {
         exitDeadline ??= Date.now() + EXIT_GRACE_MS;
-        const flushed = Promise.all([...live].map((f) => f()));
+        // A custom exporter's flush may throw or reject: neither may reach the host as its own error.
+        const flushed = Promise.all([...live].map((f) => new Promise<void>((resolve) => resolve(f()))));
         const left = exitDeadline - Date.now();
-        if (left <= 0) return;
         // Retry timers never hold a process on their own; while it drains they must, or an envelope
         // waiting to retry (a 429's Retry-After, a 503) is lost without a word.
-        const hold = setTimeout(() => {}, left);
-        void flushed.then(() => {
+        const hold = left > 0 ? setTimeout(() => {}, left) : undefined;
+        const done = () => {
           clearTimeout(hold);
           exitDeadline = undefined;
-        });
+        };
+        flushed.then(done, done);
       });
     }
     return () => live.delete(flush);
