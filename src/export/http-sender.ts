@@ -13,7 +13,7 @@ export type SendResult =
 export type Send = (envelope: Envelope, keepalive?: boolean) => Promise<SendResult>;
 
 export interface HttpSenderOptions {
-  /** Base URL, e.g. `https://api.pandaprobe.com`; one trailing slash is tolerated. */
+  /** Base URL, e.g. `https://api.pandaprobe.com`; trailing slashes are tolerated. */
   endpoint: string;
   headers: Record<string, string>;
   /** Whole-request deadline (headers and body); a stalled server is treated as a transient failure. */
@@ -37,7 +37,7 @@ export function createBrowserHttpSender(options: HttpSenderOptions): Send {
  * (retries included) can be told apart in its logs.
  */
 function sender({ endpoint, headers, timeoutMs, fetch = globalThis.fetch }: HttpSenderOptions, detail?: FailureDetail): Send {
-  const base = endpoint.replace(/\/$/, "");
+  const base = endpoint.replace(/\/+$/, "");
 
   /** keepalive: the request outlives the page (sent while it is being hidden or closed). */
   return async (envelope, keepalive = false) => {

@@ -66,8 +66,8 @@ function failure(result: SendResult) {
 describe("createHttpSender against a real HTTP server", () => {
   it("POSTs the body to endpoint + path and reports 202 as ok", async () => {
     const server = await startServer((_req, res) => json(res, 202, { trace_id: "t-1", task_id: "task-1" }));
-    // One trailing slash on the endpoint is tolerated.
-    const send = createHttpSender({ endpoint: `${server.endpoint}/`, headers, timeoutMs: 2_000 });
+    // Trailing slashes on the endpoint are tolerated, as the Python SDK's rstrip("/") does.
+    const send = createHttpSender({ endpoint: `${server.endpoint}//`, headers, timeoutMs: 2_000 });
 
     await expect(send(envelope)).resolves.toEqual({ ok: true, status: 202 });
 
