@@ -5,7 +5,15 @@ import { contextManager } from "./context/context.js";
 import { PandaProbeError } from "./errors.js";
 import type { Envelope, Exporter } from "./export/types.js";
 import { ScoreDataType } from "./model/enums.js";
-import { assertFunction, assertKnownKeys, assertOneOf, assertOptionalString, assertString } from "./model/guards.js";
+import {
+  assertFunction,
+  assertKnownKeys,
+  assertOneOf,
+  assertOptionalString,
+  assertPlainObject,
+  assertString,
+  assertUuid,
+} from "./model/guards.js";
 import { clampShort } from "./model/limits.js";
 import { traceBodies } from "./model/payload.js";
 import type { Recorder } from "./model/recorder.js";
@@ -150,14 +158,20 @@ export class Client {
   /** Scores a trace; the value goes on the wire as a string with its data type. */
   score(traceId: string, name: string, value: number | boolean | string, options?: ScoreOptions): void {
     if (DEV && process.env.NODE_ENV !== "production") {
-      assertString(traceId, "traceId");
+      // What the backend would refuse with a 422, after the call returned: the score would be lost.
+      assertUuid(traceId, "traceId");
       assertString(name, "score name");
+      if (!name) throw new TypeError("PandaProbe: score name must not be empty.");
       if (!["number", "boolean", "string"].includes(typeof value)) {
         throw new TypeError(`PandaProbe: score value must be a number, boolean or string, got a ${typeof value}.`);
+      }
+      if (typeof value === "number" && !Number.isFinite(value)) {
+        throw new TypeError(`PandaProbe: score value must be a finite number, got ${value}.`);
       }
       assertKnownKeys(options, ["dataType", "reason", "metadata"], "score option");
       if (options?.dataType !== undefined) assertOneOf(options.dataType, ScoreDataType, "score dataType");
       assertOptionalString(options?.reason, "score reason");
+      if (options?.metadata != null) assertPlainObject(options.metadata, "score metadata");
     }
     if (!this.exporter) return;
     const body: TraceScoreData = {
@@ -167,7 +181,7 @@ export class Client {
       data_type: options?.dataType ?? scoreDataType(value),
       source: "PROGRAMMATIC",
       reason: options?.reason,
-      metadata: options?.metadata === undefined ? undefined : (toJsonSafe(options.metadata) as JsonObject),
+      metadata: options?.metadata == null ? undefined : (toJsonSafe(options.metadata) as JsonObject),
     };
     this.exporter.enqueue({ path: "/evaluations/trace-scores", body: JSON.stringify(body) });
   }

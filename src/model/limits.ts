@@ -9,5 +9,9 @@ export const cut = (s: string, max: number): string =>
 
 export const clampName = (name: string, fallback: string): string => (name ? cut(name, MAX_NAME_LENGTH) : fallback);
 
-/** Cuts a short field (env, release, model, id) to the backend limit; undefined stays undefined. */
-export const clampShort = (value: string | undefined): string | undefined => value && cut(value, MAX_ID_LENGTH);
+/**
+ * Cuts a short field (env, release, model, id) to the backend limit. An empty or absent one
+ * (undefined, or null in data built elsewhere) is left out: the wire omits what is unset.
+ */
+export const clampShort = (value: string | undefined | null): string | undefined =>
+  value ? cut(value, MAX_ID_LENGTH) : undefined;

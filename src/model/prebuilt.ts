@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, TraceStatus } from "./enums.js";
-import { assertOneOf, assertString, describeValue } from "./guards.js";
+import { assertOneOf, assertString, assertUuid, describeValue } from "./guards.js";
 import { clampName, clampShort } from "./limits.js";
 import { snapshot } from "./serialize.js";
 import { isoTime } from "./time.js";
@@ -22,6 +22,10 @@ export type PrebuiltTrace = Partial<Timed<Omit<TraceData, "spans">, "started_at"
 };
 
 const TIME_FIELDS = ["started_at", "ended_at", "completion_start_time"] as const;
+const TOKEN_COUNTS = ["prompt_tokens", "completion_tokens", "total_tokens", "reasoning_tokens", "cache_read_tokens"];
+
+/** An ISO date and time without a zone: JavaScript reads it as local time, Python and the backend as UTC. */
+const NAIVE = /^\d{4}-\d\d-\d\d[T ][\d:.]+$/;
 
 /** An unreadable date is left out (development builds reject it first, in `checkPrebuilt`). */
 function wireTime(value: Time | undefined): string | undefined {
@@ -34,19 +38,33 @@ function objectOrUndefined(value: unknown): JsonObject | undefined {
   return typeof safe === "object" && safe !== null && !Array.isArray(safe) ? safe : undefined;
 }
 
-/** The developer's mistakes in a pre-built trace, each a TypeError naming the field. */
+/**
+ * The developer's mistakes in a pre-built trace, each a TypeError naming the field: what the
+ * backend (or the relay) would reject with a 422, losing the whole trace, and what it would read
+ * otherwise than JavaScript does.
+ */
 export function checkPrebuilt(trace: PrebuiltTrace): void {
   if (trace === null || typeof trace !== "object") throw new TypeError("PandaProbe: logTrace takes a trace object.");
+  const fail = (at: string, field: string, problem: string, value: unknown) => {
+    throw new TypeError(`PandaProbe: ${at} ${field} ${problem}, got ${describeValue(value)}.`);
+  };
   const checkTimes = (item: Record<string, unknown>, at: string) => {
     for (const field of TIME_FIELDS) {
       const value = item[field];
-      if (value != null && wireTime(value as Time) === undefined) {
-        throw new TypeError(`PandaProbe: ${at} ${field} is not a valid date: ${describeValue(value)}.`);
-      }
+      if (value != null && wireTime(value as Time) === undefined) fail(at, field, "is not a valid date", value);
+      if (NAIVE.test(value as string)) fail(at, field, "has no time zone (add Z for UTC, or an offset)", value);
     }
+  };
+  // null is absent, as in the backend's own JSON.
+  const checkString = (value: unknown, what: string) => value == null || assertString(value, what);
+  const checkIds = (item: Record<string, unknown>, at: string, fields: string[]) => {
+    for (const field of fields) if (item[field] != null) assertUuid(item[field], `${at} ${field}`);
   };
   assertString(trace.name, "logTrace name");
   if (trace.status !== undefined) assertOneOf(trace.status, TraceStatus, "logTrace status");
+  checkIds(trace, "logTrace", ["trace_id"]);
+  checkString(trace.environment, "logTrace environment");
+  checkString(trace.release, "logTrace release");
   checkTimes(trace, "logTrace");
   if (trace.spans === undefined) return;
   if (!Array.isArray(trace.spans)) throw new TypeError("PandaProbe: logTrace spans must be an array.");
@@ -55,6 +73,18 @@ export function checkPrebuilt(trace: PrebuiltTrace): void {
     assertString(span?.name, `${at}.name`);
     if (span.kind !== undefined) assertOneOf(span.kind, SpanKind, `${at}.kind`);
     if (span.status !== undefined) assertOneOf(span.status, SpanStatusCode, `${at}.status`);
+    checkIds(span, at, ["span_id", "parent_span_id"]);
+    checkString(span.model, `${at}.model`);
+    checkString(span.error, `${at}.error`);
+    const cost = (span.cost ?? {}) as Record<string, unknown>;
+    for (const key in cost) if (!Number.isFinite(cost[key])) fail(at, `cost.${key}`, "must be a number", cost[key]);
+    const usage = (span.token_usage ?? {}) as Record<string, unknown>;
+    for (const key of TOKEN_COUNTS) {
+      const count = usage[key];
+      if (count !== undefined && !(Number.isInteger(count) && (count as number) >= 0)) {
+        fail(at, `token_usage.${key}`, "must be a whole number of tokens", count);
+      }
+    }
     checkTimes(span, at);
   });
 }
@@ -62,7 +92,7 @@ export function checkPrebuilt(trace: PrebuiltTrace): void {
 function prebuiltSpan(span: PrebuiltSpan, traceStart: string): SpanData {
   return {
     span_id: span.span_id ?? uuid(),
-    parent_span_id: span.parent_span_id,
+    parent_span_id: span.parent_span_id || undefined,
     name: clampName(span.name, "span"),
     kind: span.kind ?? "OTHER",
     status: span.status ?? "UNSET",
@@ -73,7 +103,7 @@ function prebuiltSpan(span: PrebuiltSpan, traceStart: string): SpanData {
     metadata: objectOrUndefined(span.metadata),
     started_at: wireTime(span.started_at) ?? traceStart,
     ended_at: wireTime(span.ended_at),
-    error: span.error,
+    error: span.error || undefined,
     completion_start_time: wireTime(span.completion_start_time),
     model_parameters: objectOrUndefined(span.model_parameters),
     cost: objectOrUndefined(span.cost) as Record<string, number> | undefined,
