@@ -102,3 +102,39 @@ describe("generators closed before their first next()", () => {
     pending[1].return(undefined);
   });
 });
+
+describe("functions returning a thenable that is not a promise (a lazy query builder)", () => {
+  /** As Drizzle's and Knex's builders: the query runs when then() is called; the builder holds the client. */
+  class SelectQuery {
+    readonly session = { pool: { connectionString: "postgres://app:hunter2@db.internal/app" } };
+    readonly table: string;
+    executed = 0;
+    constructor(table: string) {
+      this.table = table;
+    }
+    then<R>(resolve: (rows: { id: number }[]) => R) {
+      this.executed++;
+      return Promise.resolve([{ id: 1 }]).then(resolve);
+    }
+  }
+
+  it("get the builder back, unrun, and record no output rather than the builder and its client", async () => {
+    const usersQuery = span((table: string) => new SelectQuery(table), { name: "users-query" });
+    const query = trace(() => new SelectQuery("orders"), { name: "orders-query" });
+    const rows = await trace(async () => {
+      const built = usersQuery("users");
+      expect(built).toBeInstanceOf(SelectQuery);
+      expect(built.executed).toBe(0);
+      return built;
+    }, { name: "load-users" })();
+    expect(rows).toEqual([{ id: 1 }]);
+    const orders = query();
+    expect(orders.executed).toBe(0);
+    const sent = await tracing.sent();
+    expect(JSON.stringify(sent)).not.toContain("hunter2");
+    const usersSpan = byName(sent, "load-users").spans[0]!;
+    expect(usersSpan).toMatchObject({ name: "users-query", status: "OK", input: "users" });
+    expect(usersSpan).not.toHaveProperty("output");
+    expect(byName(sent, "orders-query")).not.toHaveProperty("output");
+  });
+});

@@ -47,8 +47,9 @@ export function observe<T>(enter: Enter, fn: () => T, outcome: Outcome): T {
   const tag = tagOf(result);
   if (isAsyncGenerator(result, tag)) return primed(observeAsyncGenerator(enter, result as unknown as AsyncGenerator, outcome)) as T;
   if (tag === "[object Generator]") return primed(observeGenerator(enter, result as unknown as Generator, outcome)) as T;
-  // Other thenables (query builders) run when `then` is called: never call it for them.
-  outcome.ok(result);
+  // Other thenables (query builders) run when `then` is called: never call it for them. Their value
+  // is unknown, and the builder itself (its client, the connection string) is no output.
+  outcome.ok(typeof (result as { then?: unknown }).then === "function" ? undefined : result);
   return result;
 }
 
@@ -68,17 +69,14 @@ function isAsyncGenerator(value: object, tag: string): boolean {
   // Streams that also speak the generator protocol (LangChain's IterableReadableStream) keep their shape.
   if (typeof ReadableStream === "function" && value instanceof ReadableStream) return false;
   const v = value as Partial<AsyncGenerator>;
-  try {
-    return (
-      typeof v.next === "function" &&
-      typeof v.throw === "function" &&
-      typeof v.return === "function" &&
-      typeof v[Symbol.asyncIterator] === "function"
-    );
-  } catch {
-    // A value that throws when read (a strict Proxy, as envalid's validated env) is no generator.
-    return false;
-  }
+  // The symbol first: a strict Proxy (envalid's validated env) throws on unknown string keys only,
+  // and already passed the symbol read of tagOf.
+  return (
+    typeof v[Symbol.asyncIterator] === "function" &&
+    typeof v.next === "function" &&
+    typeof v.throw === "function" &&
+    typeof v.return === "function"
+  );
 }
 
 /**
