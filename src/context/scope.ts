@@ -29,8 +29,11 @@ export function user<T>(userId: string, fn: () => T): T {
 
 /**
  * Sets the session until changed; `undefined` clears it. Scoped ids (`session()`) win over it.
- * On a server it holds for the current execution and everything it schedules from now on: call it
- * in per-request code (middleware), where it stays with that request. In a browser it is per tab.
+ * On a server it holds for the current execution and everything it schedules from now on. Node's
+ * AsyncLocalStorage (before AsyncContextFrame, Node 24) keeps it on the resource running the call:
+ * set directly in a request handler, it stays on the keep-alive connection and the next request on
+ * it starts with it. So set it on every request (undefined included), or scope the request with
+ * `session(id, next)`. In a browser it is per tab.
  */
 export function setSession(sessionId: string | undefined): void {
   if (DEV && process.env.NODE_ENV !== "production") assertOptionalString(sessionId, "session id");
