@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Client, logTrace, onError, session, setUser, span, startTrace, user } from "../src/index.js";
+import { Client, logTrace, onError, score, session, setUser, span, startTrace, user } from "../src/index.js";
 import { traceToCollector, type Tracing } from "./support/tracing.js";
 
 /**
@@ -61,6 +61,31 @@ describe("production builds absorb what development builds reject", () => {
     expect(startTrace("wrapped", undefined, () => step(21))).toBe(42);
     const [sent] = await tracing.sent();
     expect(sent!.spans[0]).toMatchObject({ name: "double", input: 21, output: 42 });
+  });
+
+  it("a score whose metadata is not an object is sent without it", async () => {
+    score(crypto.randomUUID(), "quality", 0.5, { metadata: bad("grader-7") });
+    await tracing.sent();
+    expect(tracing.collector.scores()).toHaveLength(1);
+    expect(tracing.collector.scores()[0]).not.toHaveProperty("metadata");
+  });
+
+  it("logTrace leaves out the counts, costs and times the contract refuses, and sends the rest of the trace", async () => {
+    logTrace({
+      name: "imported",
+      spans: [
+        {
+          name: "llm",
+          kind: "LLM",
+          token_usage: bad({ prompt_tokens: 5, completion_tokens: null, total_tokens: "7" }),
+          cost: bad({ input: 0.01, output: "0.02" }),
+          completion_start_time: bad(new Date(1.7e15)),
+        },
+      ],
+    });
+    const [sent] = await tracing.sent();
+    expect(sent!.spans[0]).toMatchObject({ name: "llm", token_usage: { prompt_tokens: 5 }, cost: { input: 0.01 } });
+    expect(sent!.spans[0]).not.toHaveProperty("completion_start_time");
   });
 
   it("logTrace of something unreadable is reported through onError, not thrown; a bad date is left out", async () => {

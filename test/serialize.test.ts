@@ -92,6 +92,15 @@ describe("toJsonSafe", () => {
     expect(Object.keys(toJsonSafe(new Error("plain")) as object)).toEqual(["name", "message", "stack"]);
   });
 
+  it("writes an AggregateError's errors, which are not enumerable", () => {
+    const error = new AggregateError([new Error("replica a down"), "replica b timed out"], "all replicas failed");
+    expect(safe(error)).toMatchObject({
+      name: "AggregateError",
+      message: "all replicas failed",
+      errors: [{ name: "Error", message: "replica a down" }, "replica b timed out"],
+    });
+  });
+
   it("reports a cause cycle between errors as circular", () => {
     const a = new Error("a");
     const b = new Error("b", { cause: a });

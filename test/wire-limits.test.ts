@@ -615,6 +615,64 @@ describe("status rules", () => {
 });
 
 describe("LLM fields", () => {
+  it("what a provider sends that the contract refuses is left out of the span, not the trace", async () => {
+    const t = startTrace("provider-oddities");
+    const s = t.span("llm", { kind: SpanKind.LLM });
+    // null, a fraction, NaN and a negative count: a 422 for the whole trace if sent.
+    s.setTokenUsage({ prompt_tokens: 3, completion_tokens: null, reasoning_tokens: 1.5, cache_read_tokens: Number.NaN, total_tokens: -1 } as never);
+    // Nanoseconds, then microseconds, since the epoch: no date a four-digit year can write.
+    s.setCompletionStartTime(1.7e18).setCompletionStartTime(1.7e15);
+    s.end();
+    t.span("ttft").setCompletionStartTime(new Date("2026-11-28T10:00:00.250Z")).end();
+    t.end();
+
+    const [sent] = await tracing.sent();
+    expect(sent).toMatchObject({ name: "provider-oddities", status: "COMPLETED" });
+    const llm = spanNamed(sent!, "llm");
+    expect(llm.token_usage).toEqual({ prompt_tokens: 3 });
+    expect(llm).not.toHaveProperty("completion_start_time");
+    expect(spanNamed(sent!, "ttft").completion_start_time).toBe("2026-11-28T10:00:00.250Z");
+  });
+
+  it("model parameters, cost and metadata with a getter that throws are recorded without throwing into the app", async () => {
+    const failing = (value: Record<string, unknown>, key: string) =>
+      Object.defineProperty(value, key, { enumerable: true, get: () => { throw new Error("vault locked"); } });
+    const t = startTrace("throwing-getters");
+    const s = t.span("llm", { kind: SpanKind.LLM });
+    s.setModelParameters(failing({ temperature: 0.2 }, "top_p"));
+    s.setCost(failing({ input: 0.001 }, "output") as Record<string, number>);
+    s.setMetadata(failing({ region: "eu" }, "tenant"));
+    s.end();
+    t.end();
+
+    const llm = spanNamed((await tracing.sent())[0]!, "llm");
+    expect(llm.model_parameters).toEqual({ temperature: 0.2, top_p: "[Thrown: vault locked]" });
+    expect(llm.cost).toEqual({ input: 0.001 });
+    expect(llm.metadata).toEqual({ region: "eu", tenant: "[Thrown: vault locked]" });
+  });
+
+  it("metadata whose toJSON is not an object is left out rather than spread into keys", async () => {
+    startTrace("to-json-metadata", { metadata: { kept: 1 } })
+      .setMetadata({ toJSON: () => "hello" })
+      .end();
+    const [sent] = await tracing.sent();
+    expect(sent!.metadata).toEqual({ kept: 1 });
+  });
+
+  it("an error's causes are recorded after its stack: why fetch failed is only there", async () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" });
+    const failed = span(
+      async () => {
+        throw new TypeError("fetch failed", { cause: refused });
+      },
+      { name: "call-model", kind: "LLM" },
+    );
+    await expect(trace(failed, { name: "caused" })()).rejects.toThrow("fetch failed");
+    const error = spanNamed((await tracing.sent())[0]!, "call-model").error!;
+    expect(error).toMatch(/^TypeError: fetch failed\n/);
+    expect(error).toContain("\nCaused by: Error: connect ECONNREFUSED 127.0.0.1:9\n");
+  });
+
   it("token usage gets its total, model parameters lose credentials, cost keeps only numbers", async () => {
     const t = startTrace("llm-fields");
     const s = t.span("llm", { kind: SpanKind.LLM });

@@ -1,6 +1,6 @@
 import { DEV } from "../dev.js";
 import { assertPlainObject } from "./guards.js";
-import { snapshot, toJsonSafe } from "./serialize.js";
+import { jsonObject, snapshot } from "./serialize.js";
 import type { JsonObject, JsonValue } from "./wire.js";
 
 /** What traces and spans both record: input, output and metadata, snapshotted when set. */
@@ -28,7 +28,8 @@ export abstract class Observation {
    */
   setMetadata(metadata: Record<string, unknown>): this {
     if (DEV && process.env.NODE_ENV !== "production") assertPlainObject(metadata, "metadata");
-    this.metadata = Object.assign(Object.create(null), this.metadata, toJsonSafe(metadata) as JsonObject);
+    // Unchecked in production builds: what is not an object (an array, a string) is left out, not spread into keys.
+    this.metadata = Object.assign(Object.create(null), this.metadata, jsonObject(metadata));
     return this;
   }
 }

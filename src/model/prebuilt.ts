@@ -1,11 +1,12 @@
 import { SpanKind, SpanStatusCode, TraceStatus } from "./enums.js";
 import { assertOneOf, assertString, assertUuid, describeValue } from "./guards.js";
 import { clampName, clampShort } from "./limits.js";
-import { snapshot } from "./serialize.js";
-import { isoTime } from "./time.js";
+import { jsonObject, snapshot } from "./serialize.js";
+import { isoTime, isWireTime } from "./time.js";
+import { numbersOnly, tokenCounts } from "./usage.js";
 import { uuid } from "./uuid.js";
 import type { TraceHeader } from "./trace.js";
-import type { JsonObject, SpanData, TraceData } from "./wire.js";
+import type { SpanData, TraceData } from "./wire.js";
 
 type Time = string | Date;
 type Timed<T, K extends keyof T> = Omit<T, K> & { [P in K]?: Time };
@@ -30,12 +31,7 @@ const NAIVE = /^\d{4}-\d\d-\d\d[T ][\d:.]+$/;
 /** An unreadable date is left out (development builds reject it first, in `checkPrebuilt`). */
 function wireTime(value: Time | undefined): string | undefined {
   const ms = value == null ? NaN : new Date(value).getTime();
-  return Number.isFinite(ms) ? isoTime(ms) : undefined;
-}
-
-function objectOrUndefined(value: unknown): JsonObject | undefined {
-  const safe = snapshot(value);
-  return typeof safe === "object" && safe !== null && !Array.isArray(safe) ? safe : undefined;
+  return isWireTime(ms) ? isoTime(ms) : undefined;
 }
 
 /**
@@ -99,14 +95,14 @@ function prebuiltSpan(span: PrebuiltSpan, traceStart: string): SpanData {
     input: snapshot(span.input),
     output: snapshot(span.output),
     model: clampShort(span.model),
-    token_usage: objectOrUndefined(span.token_usage),
-    metadata: objectOrUndefined(span.metadata),
+    token_usage: tokenCounts(span.token_usage),
+    metadata: jsonObject(span.metadata),
     started_at: wireTime(span.started_at) ?? traceStart,
     ended_at: wireTime(span.ended_at),
     error: span.error || undefined,
     completion_start_time: wireTime(span.completion_start_time),
-    model_parameters: objectOrUndefined(span.model_parameters),
-    cost: objectOrUndefined(span.cost) as Record<string, number> | undefined,
+    model_parameters: jsonObject(span.model_parameters),
+    cost: numbersOnly(span.cost),
   } as SpanData;
 }
 
@@ -126,7 +122,7 @@ export function normalizePrebuilt(
     status: trace.status ?? "COMPLETED",
     input: snapshot(trace.input),
     output: snapshot(trace.output),
-    metadata: objectOrUndefined(trace.metadata),
+    metadata: jsonObject(trace.metadata),
     started_at: started,
     ended_at: wireTime(trace.ended_at),
     session_id: clampShort(ids.sessionId),

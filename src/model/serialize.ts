@@ -14,6 +14,15 @@ export const toJsonSafe = (value: unknown): JsonValue => walk(value, [], 0);
 export const snapshot = (value: unknown): JsonValue | undefined => (value == null ? undefined : toJsonSafe(value));
 
 /**
+ * A snapshot that is a JSON object, else undefined: where the wire wants an object, an array or a
+ * string from toJSON must not be spread into keys, and a throwing getter must not reach the host.
+ */
+export function jsonObject(value: unknown): JsonObject | undefined {
+  const safe = snapshot(value);
+  return typeof safe === "object" && safe !== null && !Array.isArray(safe) ? safe : undefined;
+}
+
+/**
  * Whatever throws while converting a value (a Proxy trap, a toJSON, an iterator) turns only that
  * value into "[Thrown: message]". `stack[0..depth-1]` holds the ancestors: only they make a
  * reference circular, so an object shared by siblings is copied each time; entries are
@@ -41,8 +50,8 @@ function walk(value: any, stack: object[], depth: number, skipToJSON?: boolean):
     const tag: string = tagOf.call(value);
     if (tag == "[object Object]") return props(value, stack, depth);
     if (tag == "[object Error]" || value instanceof Error) {
-      // name, message, stack and cause are not own enumerable properties, so they are named.
-      return props({ name: value.name, message: value.message, stack: value.stack, cause: value.cause, ...value }, stack, depth);
+      // name, message, stack, cause and an AggregateError's errors are not own enumerable properties, so they are named.
+      return props({ name: value.name, message: value.message, stack: value.stack, cause: value.cause, errors: value.errors, ...value }, stack, depth);
     }
     if (tag == "[object Set]") return list([...value], stack, depth);
     if (tag == "[object Map]") {

@@ -5,8 +5,9 @@ import { assertOneOf, assertPlainObject, assertString } from "./guards.js";
 import { clampName, clampShort } from "./limits.js";
 import { runInSpan } from "./run-in.js";
 import { Observation } from "./observation.js";
-import { toJsonSafe, truncateString } from "./serialize.js";
-import { epochMs, isoTime } from "./time.js";
+import { jsonObject, toJsonSafe, truncateString } from "./serialize.js";
+import { epochMs, isoTime, isWireTime } from "./time.js";
+import { numbersOnly, tokenCounts } from "./usage.js";
 import { uuid } from "./uuid.js";
 import type { JsonObject, SpanData, TokenUsage } from "./wire.js";
 import type { Trace } from "./trace.js";
@@ -25,18 +26,26 @@ export const SPAN_OPTION_KEYS = ["kind", "input", "model", "metadata", "modelPar
 const CREDENTIAL_KEY = /api[_-]?key|secret|password|authorization|^headers$|access[_-]?token|bearer|cookie/i;
 const MAX_ERROR_LENGTH = 10_000;
 
-/** The text recorded for a thrown value: its stack (which starts with name and message) when it has one. */
+const describeError = (error: unknown): string =>
+  error instanceof Error
+    ? typeof error.stack === "string" && error.stack.includes(error.message)
+      ? error.stack
+      : `${error.name}: ${error.message}`
+    : typeof error === "string"
+      ? error
+      : JSON.stringify(toJsonSafe(error));
+
+/**
+ * The text recorded for a thrown value: its stack (which starts with name and message) when it has
+ * one, then its causes: Node's "TypeError: fetch failed" says why (ECONNREFUSED...) only there.
+ */
 export function errorText(error: unknown): string {
   let text: string;
   try {
-    text =
-      error instanceof Error
-        ? typeof error.stack === "string" && error.stack.includes(error.message)
-          ? error.stack
-          : `${error.name}: ${error.message}`
-        : typeof error === "string"
-          ? error
-          : JSON.stringify(toJsonSafe(error));
+    text = describeError(error);
+    for (let e = error, depth = 0; e instanceof Error && e.cause !== undefined && depth < 3; depth++) {
+      text += `\nCaused by: ${describeError((e = e.cause))}`;
+    }
   } catch {
     // The host's exception is rethrown after this: reading it must not replace it. A Proxy whose
     // traps throw, or a stack that Error.prepareStackTrace fails to format, is described by the
@@ -107,47 +116,30 @@ export class Span extends Observation {
 
   setTokenUsage(usage: TokenUsage): this {
     if (DEV && process.env.NODE_ENV !== "production") assertPlainObject(usage, "token usage");
-    const safe = toJsonSafe(usage) as TokenUsage;
     // Unchecked in production builds: usage that is not an object is left out.
-    if (typeof safe !== "object" || safe === null) return this;
-    if (
-      safe.total_tokens === undefined &&
-      typeof safe.prompt_tokens === "number" &&
-      typeof safe.completion_tokens === "number"
-    ) {
-      safe.total_tokens = safe.prompt_tokens + safe.completion_tokens;
-    }
-    this.tokenUsage = safe;
+    this.tokenUsage = tokenCounts(usage) ?? this.tokenUsage;
     return this;
   }
 
   /** Keeps the model's knobs and drops anything that looks like a credential. */
   setModelParameters(parameters: Record<string, unknown>): this {
     if (DEV && process.env.NODE_ENV !== "production") assertPlainObject(parameters, "model parameters");
-    const kept: Record<string, unknown> = {};
-    // Object(): production builds skip the check above, and null must not throw there.
-    for (const key of Object.keys(Object(parameters))) {
-      if (!CREDENTIAL_KEY.test(key)) kept[key] = parameters[key];
-    }
-    this.modelParameters = toJsonSafe(kept) as JsonObject;
+    const kept = jsonObject(parameters) ?? {};
+    for (const key in kept) if (CREDENTIAL_KEY.test(key)) delete kept[key];
+    this.modelParameters = kept;
     return this;
   }
 
   setCost(cost: Record<string, number>): this {
     if (DEV && process.env.NODE_ENV !== "production") assertPlainObject(cost, "cost");
-    const kept: Record<string, number> = {};
-    for (const key of Object.keys(Object(cost))) {
-      const value = cost[key];
-      if (typeof value === "number" && Number.isFinite(value)) kept[key] = value;
-    }
-    this.cost = kept;
+    this.cost = numbersOnly(cost) ?? {};
     return this;
   }
 
   /** Time to first token. An invalid date (data from a provider) is ignored rather than failing the trace. */
   setCompletionStartTime(time: Date | number): this {
     const ms = epochMs(time);
-    if (Number.isFinite(ms)) this.completionStartTime = ms;
+    if (isWireTime(ms)) this.completionStartTime = ms;
     return this;
   }
 

@@ -23,3 +23,9 @@ export function isoTime(epochMs: number | undefined): string | undefined {
 }
 
 export const epochMs = (date: Date | number | string): number => (typeof date == "number" ? date : +new Date(date));
+
+/**
+ * A time the wire can carry: from 1970 to a four-digit year. A provider's microseconds or
+ * nanoseconds would make toISOString throw or write a year the contract refuses.
+ */
+export const isWireTime = (ms: number): boolean => ms >= 0 && ms < 2.5e14;
