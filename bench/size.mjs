@@ -23,9 +23,10 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 export const SDK_BAR_BYTES = 6144;
 /**
  * What CI enforces today: the measured share plus a little room, so a change that makes the
- * browser bundle grow fails the build. It comes down as the SDK slims toward the bar.
+ * browser bundle grow fails the build unless it raises this on purpose. It comes down as the SDK
+ * slims toward the bar.
  */
-export const SDK_BUDGET_BYTES = 10_240;
+export const SDK_BUDGET_BYTES = 10_496;
 
 /** The app's own work, shared by every variant so only the tracing library differs. */
 const APP_CORE = `

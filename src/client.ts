@@ -18,11 +18,11 @@ import { clampShort } from "./model/limits.js";
 import { traceBodies } from "./model/payload.js";
 import type { Recorder } from "./model/recorder.js";
 import { runInTrace } from "./model/run-in.js";
-import { toJsonSafe } from "./model/serialize.js";
+import { jsonObject } from "./model/serialize.js";
 import type { Span } from "./model/span.js";
 import { checkPrebuilt, normalizePrebuilt, type PrebuiltTrace } from "./model/prebuilt.js";
 import { Trace, TRACE_OPTION_KEYS, type TraceHeader, type TraceOptions } from "./model/trace.js";
-import type { JsonObject, SpanData, TraceScoreData } from "./model/wire.js";
+import type { SpanData, TraceScoreData } from "./model/wire.js";
 import { currentPlatform } from "./platform/platform.js";
 import { dispatchError, type ErrorHandler } from "./report.js";
 import { traceFunction, spanFunction, type SpanFnOptions, type TraceFnOptions } from "./tracing/decorators.js";
@@ -181,7 +181,8 @@ export class Client {
       data_type: options?.dataType ?? scoreDataType(value),
       source: "PROGRAMMATIC",
       reason: options?.reason,
-      metadata: options?.metadata == null ? undefined : (toJsonSafe(options.metadata) as JsonObject),
+      // An array or a string (production builds skip the check) would have the score refused.
+      metadata: jsonObject(options?.metadata),
     };
     this.exporter.enqueue({ path: "/evaluations/trace-scores", body: JSON.stringify(body) });
   }
