@@ -22,7 +22,8 @@ export function init(options?: PandaProbeOptions): Client {
   const old = previous?.tracesRecorder();
   // Traces still running on the replaced client end in its replacement (and in the one after, if replaced again).
   if (old) old.recordTrace = (trace, spans) => client.tracesRecorder()?.recordTrace(trace, spans);
-  if (previous) retired = Promise.all([retired, previous.shutdown()]);
+  // A custom exporter that fails to stop must not fail every later flush(), nor go unhandled.
+  if (previous) retired = Promise.all([retired, previous.shutdown().catch(() => {})]);
   return client;
 }
 

@@ -615,6 +615,17 @@ describe("init() replaces the global client", () => {
     expect(sent.trace_id).toBe(running.traceId);
   });
 
+  it("a replaced client whose custom exporter fails to shut down does not fail later flushes", async () => {
+    const api = await collector();
+    const failing = { enqueue() {}, flush: async () => {}, shutdown: () => Promise.reject(new Error("exporter broke")) };
+    init({ exporter: failing });
+    init({ ...CREDENTIALS, endpoint: api.url });
+    startTrace("after-the-broken-one").end();
+    await expect(flush()).resolves.toBeUndefined();
+    await expect(shutdown()).resolves.toBeUndefined();
+    expect(api.traces().map((t) => t.name)).toEqual(["after-the-broken-one"]);
+  });
+
   it("a failing init() leaves the current client in place", async () => {
     const api = await collector();
     const current = init({ ...CREDENTIALS, endpoint: api.url });
