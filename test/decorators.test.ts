@@ -28,7 +28,24 @@ function strictEnv(vars: Record<string, string>): Record<string, string> {
   });
 }
 
+/** An object that throws on every read and on every inspection, `then` and symbols included. */
+function hostile(): object {
+  const refuse = () => {
+    throw new Error("revoked");
+  };
+  return new Proxy({}, { get: refuse, has: refuse, getPrototypeOf: refuse, ownKeys: refuse, getOwnPropertyDescriptor: refuse });
+}
+
 describe("values that throw when read: the tracer never throws into the host", () => {
+  it("a value that throws on every read, then and its prototype included, is handed back as is", async () => {
+    const value = hostile();
+    expect(trace(() => value, { name: "returns-hostile" })()).toBe(value);
+    expect(startTrace("callback-hostile", undefined, () => span(() => value, { name: "inner" })())).toBe(value);
+    const sent = await tracing.sent();
+    expect(byName(sent, "returns-hostile").status).toBe("COMPLETED");
+    expect(byName(sent, "callback-hostile").spans).toMatchObject([{ name: "inner", status: "OK" }]);
+  });
+
   it("trace(fn) runs fn with such an argument and returns such a result as is", async () => {
     const env = strictEnv({ REGION: "eu" });
     const handler = trace((request: { role: string; content: string }, e: Record<string, string>) => {

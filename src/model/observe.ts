@@ -21,35 +21,41 @@ export function observe<T>(enter: Enter, fn: () => T, outcome: Outcome): T {
     outcome.fail(error);
     throw error;
   }
-  if (typeof result !== "object" || result === null) {
+  try {
+    if (typeof result !== "object" || result === null) {
+      outcome.ok(result);
+      return result;
+    }
+    // A plain promise is replaced by one that settles the same way a tick later: observing it
+    // directly would mark a rejection as handled and hide the host's unhandled rejections.
+    if (isPlainPromise(result)) {
+      return (result as unknown as Promise<unknown>).then(
+        (value) => {
+          outcome.ok(value);
+          return value;
+        },
+        (error: unknown) => {
+          outcome.fail(error);
+          throw error;
+        },
+      ) as T;
+    }
+    // Promise subclasses carry methods of their own (an SDK's `withResponse()`): keep the object.
+    if (result instanceof Promise) {
+      result.then(outcome.ok, outcome.fail);
+      return result;
+    }
+    const tag = tagOf(result);
+    if (isAsyncGenerator(result, tag)) return primed(observeAsyncGenerator(enter, result as unknown as AsyncGenerator, outcome)) as T;
+    if (tag === "[object Generator]") return primed(observeGenerator(enter, result as unknown as Generator, outcome)) as T;
+    // Other thenables (query builders) run when `then` is called: never call it for them. Their value
+    // is unknown, and the builder itself (its client, the connection string) is no output.
+    outcome.ok(typeof (result as { then?: unknown }).then === "function" ? undefined : result);
+  } catch {
+    // A result that throws when inspected (a revoked or strict Proxy, as envalid's validated env)
+    // is a plain value: the host's call must not fail for it.
     outcome.ok(result);
-    return result;
   }
-  // A plain promise is replaced by one that settles the same way a tick later: observing it
-  // directly would mark a rejection as handled and hide the host's unhandled rejections.
-  if (isPlainPromise(result)) {
-    return (result as unknown as Promise<unknown>).then(
-      (value) => {
-        outcome.ok(value);
-        return value;
-      },
-      (error: unknown) => {
-        outcome.fail(error);
-        throw error;
-      },
-    ) as T;
-  }
-  // Promise subclasses carry methods of their own (an SDK's `withResponse()`): keep the object.
-  if (result instanceof Promise) {
-    result.then(outcome.ok, outcome.fail);
-    return result;
-  }
-  const tag = tagOf(result);
-  if (isAsyncGenerator(result, tag)) return primed(observeAsyncGenerator(enter, result as unknown as AsyncGenerator, outcome)) as T;
-  if (tag === "[object Generator]") return primed(observeGenerator(enter, result as unknown as Generator, outcome)) as T;
-  // Other thenables (query builders) run when `then` is called: never call it for them. Their value
-  // is unknown, and the builder itself (its client, the connection string) is no output.
-  outcome.ok(typeof (result as { then?: unknown }).then === "function" ? undefined : result);
   return result;
 }
 
@@ -69,13 +75,11 @@ function isAsyncGenerator(value: object, tag: string): boolean {
   // Streams that also speak the generator protocol (LangChain's IterableReadableStream) keep their shape.
   if (typeof ReadableStream === "function" && value instanceof ReadableStream) return false;
   const v = value as Partial<AsyncGenerator>;
-  // The symbol first: a strict Proxy (envalid's validated env) throws on unknown string keys only,
-  // and already passed the symbol read of tagOf.
   return (
-    typeof v[Symbol.asyncIterator] === "function" &&
     typeof v.next === "function" &&
     typeof v.throw === "function" &&
-    typeof v.return === "function"
+    typeof v.return === "function" &&
+    typeof v[Symbol.asyncIterator] === "function"
   );
 }
 
