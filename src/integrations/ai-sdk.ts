@@ -10,11 +10,12 @@ import type {
   LanguageModelV3,
   LanguageModelV3CallOptions,
   LanguageModelV3Content,
-  LanguageModelV3Middleware,
   LanguageModelV3Prompt,
   LanguageModelV3StreamPart,
   LanguageModelV3Usage,
 } from "@ai-sdk/provider";
+// The public signature names only the `ai` peer's types: @ai-sdk/provider is not one of ours.
+import type { LanguageModelMiddleware } from "ai";
 import { getClient, type TokenUsage } from "pandaprobe";
 import { DEV } from "../dev.js";
 import { assertKnownKeys, assertOptionalString } from "../model/guards.js";
@@ -26,7 +27,7 @@ export interface PandaProbeMiddlewareOptions extends IntegrationIds {
   name?: string;
 }
 
-export function pandaprobeMiddleware(options?: PandaProbeMiddlewareOptions): LanguageModelV3Middleware {
+export function pandaprobeMiddleware(options?: PandaProbeMiddlewareOptions): LanguageModelMiddleware {
   // Checked here: inside a model call a bad id would only make tracing fail, silently.
   if (DEV && process.env.NODE_ENV !== "production") {
     assertKnownKeys(options, ["sessionId", "userId", "name"], "pandaprobeMiddleware() option");
@@ -110,7 +111,7 @@ function callParameters(params: LanguageModelV3CallOptions, streaming: boolean):
 }
 
 /** The provider-level prompt as chat messages: text parts joined, tool calls and results in OpenAI's shape. */
-export function promptMessages(prompt: LanguageModelV3Prompt): unknown[] {
+function promptMessages(prompt: LanguageModelV3Prompt): unknown[] {
   const messages: unknown[] = [];
   for (const message of prompt) {
     switch (message.role) {
