@@ -82,7 +82,8 @@ function sender({ endpoint, headers, timeoutMs, fetch = globalThis.fetch }: Http
       // Browsers hide a redirect's status and target from the page (status 0).
       if (response.type === "opaqueredirect" || (status >= 300 && status < 400)) {
         const target = response.headers.get("location");
-        return failure(false, "http_error", `redirected${status ? ` (HTTP ${status})` : ""}${target ? ` to ${target}` : ""}; endpoint must answer itself`, undefined, status || undefined);
+        const where = `${status ? ` (HTTP ${status})` : ""}${target ? ` to ${target}` : ""}`;
+        return failure(false, "http_error", `redirected${where}; endpoint must answer itself`, undefined, status || undefined);
       }
       const reason = (await detail?.reason(response)) ?? "";
       if (response.ok) return { ok: true, status };
