@@ -2,28 +2,24 @@ import { Client } from "./client.js";
 import type { ScoreOptions } from "./client.js";
 import type { PandaProbeOptions } from "./config/options.js";
 import { currentPlatform } from "./platform/platform.js";
+import { shared } from "./shared.js";
 import type { Span } from "./model/span.js";
 import type { Trace, TraceOptions } from "./model/trace.js";
 import type { PrebuiltTrace } from "./model/prebuilt.js";
 import { spanFunction, traceFunction, type SpanFnOptions, type TraceFnOptions } from "./tracing/decorators.js";
 
-let globalClient: Client | undefined;
-let autoInitDone = false;
-let inert: Client | undefined;
-/** Shutdowns of the clients init() replaced: flush() and shutdown() wait for what they still hold. */
-let retired: Promise<unknown> | undefined;
 
 /** Creates the global client from options over `PANDAPROBE_*` variables, replacing (and shutting down) any earlier one. */
 export function init(options?: PandaProbeOptions): Client {
   const client = new Client(options);
-  const previous = globalClient;
-  globalClient = client;
-  autoInitDone = true;
+  const previous = shared.client;
+  shared.client = client;
+  shared.autoInitDone = true;
   const old = previous?.tracesRecorder();
   // Traces still running on the replaced client end in its replacement (and in the one after, if replaced again).
   if (old) old.recordTrace = (trace, spans) => client.tracesRecorder()?.recordTrace(trace, spans);
   // A custom exporter that fails to stop must not fail every later flush(), nor go unhandled.
-  if (previous) retired = Promise.all([retired, previous.shutdown().catch(() => {})]);
+  if (previous) shared.retired = Promise.all([shared.retired, previous.shutdown().catch(() => {})]);
   return client;
 }
 
@@ -33,32 +29,32 @@ export function init(options?: PandaProbeOptions): Client {
  * untraced rather than failing.
  */
 export function getClient(): Client | undefined {
-  if (globalClient !== undefined || autoInitDone) return globalClient;
-  autoInitDone = true;
+  if (shared.client !== undefined || shared.autoInitDone) return shared.client;
+  shared.autoInitDone = true;
   const env = currentPlatform().env();
   if (env === undefined) return undefined;
   try {
-    globalClient = new Client(undefined, env);
+    shared.client = new Client(undefined, env);
   } catch (error) {
     console.warn(`[pandaprobe] ${(error as Error).message} Traces are not sent; call init() to configure.`);
   }
-  return globalClient;
+  return shared.client;
 }
 
 /** The client that records, or a disabled one that hands out non-recording traces. */
 function current(): Client {
-  return getClient() ?? (inert ??= new Client({ enabled: false }, undefined));
+  return getClient() ?? (shared.inert ??= new Client({ enabled: false }, undefined));
 }
 
 export function flush(): Promise<void> {
-  return settled(globalClient?.flush());
+  return settled(shared.client?.flush());
 }
 
 export function shutdown(): Promise<void> {
-  return settled(globalClient?.shutdown());
+  return settled(shared.client?.shutdown());
 }
 
-const settled = (current: Promise<void> | undefined): Promise<void> => Promise.all([retired, current]).then(() => {});
+const settled = (current: Promise<void> | undefined): Promise<void> => Promise.all([shared.retired, current]).then(() => {});
 
 export function startTrace(name: string, options?: TraceOptions): Trace;
 export function startTrace<T>(name: string, options: TraceOptions | undefined, fn: (trace: Trace) => T): T;

@@ -1,14 +1,13 @@
 import { assertFunction } from "./model/guards.js";
+import { shared } from "./shared.js";
 
 export type ErrorHandler = (error: Error) => void;
-
-const globalHandlers = new Set<ErrorHandler>();
 
 /** Registers a handler for every client's background errors; returns a function that removes it. */
 export function onError(handler: ErrorHandler): () => void {
   assertFunction(handler, "onError handler");
-  globalHandlers.add(handler);
-  return () => globalHandlers.delete(handler);
+  shared.handlers.add(handler);
+  return () => shared.handlers.delete(handler);
 }
 
 /**
@@ -21,7 +20,7 @@ export function dispatchError(
   printed: Set<string>,
   debug: boolean,
 ): void {
-  const handlers = [...clientHandlers, ...globalHandlers];
+  const handlers = [...clientHandlers, ...shared.handlers];
   for (const handler of handlers) {
     try {
       handler(error);

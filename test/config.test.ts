@@ -16,6 +16,7 @@ import {
   type PandaProbeOptions,
 } from "../src/index.js";
 import { startCollector, type Collector } from "./support/collector.js";
+import { forgetSdkGlobals } from "./support/fresh-sdk.js";
 
 type Sdk = typeof import("../src/index.js");
 
@@ -50,6 +51,7 @@ function stubPandaProbeEnv(env: Record<string, string> = {}): void {
 async function freshSdk(env: Record<string, string> = {}): Promise<Sdk> {
   stubPandaProbeEnv(env);
   vi.resetModules();
+  forgetSdkGlobals();
   return (await import("../src/index.js")) as Sdk;
 }
 

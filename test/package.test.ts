@@ -129,6 +129,45 @@ describe("Node loads every entry point of the installed package", () => {
   });
 });
 
+describe("an app that both imports and requires pandaprobe (two copies of the SDK)", () => {
+  it("has one global client, one carrier of scopes and one set of error handlers", async () => {
+    const collector = await startCollector();
+    // The first trace is refused, so the client reports it.
+    collector.respond((request) => ((request.json as { name?: string }).name === "first" ? { status: 422, body: { detail: "refused" } } : undefined));
+    try {
+      const run = await pkg.node(
+        pkg.app,
+        `import { createRequire } from "node:module";
+        import * as esm from "pandaprobe";
+        const cjs = createRequire(import.meta.url)("pandaprobe");
+        const reported = [];
+        cjs.onError((error) => reported.push(error.code));
+        const client = esm.init({ apiKey: "sk_pp_test", projectName: "package-test", endpoint: process.env.COLLECTOR_URL });
+        const seen = esm.session("conversation-1", () =>
+          cjs.user("user-1", () => {
+            cjs.startTrace("first").end();
+            const second = cjs.startTrace("second");
+            second.end();
+            return [esm.getUserId(), cjs.getSessionId(), second.sessionId];
+          }));
+        await cjs.shutdown();
+        console.log(JSON.stringify({ twoCopies: esm.init !== cjs.init, oneClient: cjs.getClient() === client, seen, reported }));`,
+        { esm: true, env: { COLLECTOR_URL: collector.url } },
+      );
+      expect(run, run.stderr).toMatchObject({ code: 0 });
+      expect(JSON.parse(run.stdout)).toEqual({
+        twoCopies: true,
+        oneClient: true,
+        seen: ["user-1", "conversation-1", "conversation-1"],
+        reported: ["http_error"],
+      });
+      expect(collector.traces().map((t) => [t.name, t.session_id, t.user_id])).toEqual([["second", "conversation-1", "user-1"]]);
+    } finally {
+      await collector.close();
+    }
+  });
+});
+
 describe("bundlers pick the right build", () => {
   it("a browser bundle of an app using pandaprobe and pandaprobe/react takes the browser build: no Node built-ins", async () => {
     writeFileSync(

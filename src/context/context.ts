@@ -1,5 +1,6 @@
 import type { Span } from "../model/span.js";
 import type { Trace } from "../model/trace.js";
+import { shared } from "../shared.js";
 
 /** Ids set imperatively (`setSession` / `setUser`): below scoped ids in precedence. */
 export interface Defaults {
@@ -53,14 +54,12 @@ export interface ContextManager {
   setDefaults(defaults: Defaults): void;
 }
 
-let manager: ContextManager | undefined;
-
 export function setContextManager(next: ContextManager): void {
-  manager = next;
+  shared.manager = next;
 }
 
 export function contextManager(): ContextManager {
-  return (manager ??= new StackContextManager());
+  return (shared.manager ??= new StackContextManager());
 }
 
 /** Imperative ids of a browser tab: one user, one conversation at a time, whatever the scope. */

@@ -2,6 +2,7 @@ import type { Env } from "../config/env.js";
 import type { PandaProbeOptions, ResolvedConfig } from "../config/options.js";
 import type { PandaProbeError } from "../errors.js";
 import type { Exporter } from "../export/types.js";
+import { shared } from "../shared.js";
 
 /** What a client needs from its runtime, so the core stays free of Node and browser specifics. */
 export interface Platform {
@@ -26,13 +27,12 @@ export interface ExporterHooks {
   log: ((message: string) => void) | undefined;
 }
 
-let platform: Platform | undefined;
-
 export function setPlatform(next: Platform): void {
-  platform = next;
+  shared.platform = next;
 }
 
 export function currentPlatform(): Platform {
+  const { platform } = shared;
   if (!platform) throw new Error("PandaProbe: no platform registered; import the SDK from its package entry.");
   return platform;
 }

@@ -27,6 +27,7 @@ import { contextManager, StackContextManager } from "../../src/context/context.j
 import type { TraceData } from "../../src/model/wire.js";
 import { validateTrace } from "../support/contract.js";
 import { capturingExporter } from "./support/capture.js";
+import { forgetSdkGlobals } from "../support/fresh-sdk.js";
 
 const capture = capturingExporter();
 const pause = (ms = 1) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -292,6 +293,7 @@ describe("init() in a browser", () => {
     vi.stubEnv("PANDAPROBE_PROJECT_NAME", "from-env");
     vi.stubEnv("PANDAPROBE_ENDPOINT", "https://api.example.com");
     vi.resetModules();
+    forgetSdkGlobals();
     // A fresh copy of the entry: no init() has run in it.
     const sdk = await import("../../src/index.browser.js");
     expect(process.env.PANDAPROBE_API_KEY).toBe("sk_pp_from_env");
