@@ -294,6 +294,23 @@ describe("TypeScript consumers get the declarations", () => {
     await typeCheck(pkg.app, tsconfig(pkg.app, `tsconfig.${resolution}.json`, options, files));
   });
 
+  // TypeScript 5 reads what TypeScript 7 no longer checks: a CommonJS file under node16 refuses ES
+  // module declarations (TS1479), and node10 (module commonjs, tsc --init's default) reads no exports map.
+  it("require gets declarations TypeScript reads as CommonJS, and node10 finds every subpath through typesVersions", () => {
+    type Branch = { types: string; default: string };
+    const exportsMap = pkg.manifest.exports as Record<string, { import: Branch; require: Branch }>;
+    const typesVersions = (pkg.manifest.typesVersions as Record<string, Record<string, string[]>>)["*"]!;
+    for (const entry of ENTRIES) {
+      const subpath = entry.replace(/^pandaprobe/, ".");
+      const { import: esm, require: cjs } = exportsMap[subpath]!;
+      expect(esm.types, entry).toMatch(/^\.\/dist\/types\//);
+      expect(cjs.types, entry).toBe(esm.types.replace("/dist/types/", "/dist/types-cjs/"));
+      if (subpath !== ".") expect(typesVersions[subpath.slice(2)], entry).toEqual([esm.types]);
+    }
+    const cjsFolder = JSON.parse(readFileSync(join(pkg.app, "node_modules/pandaprobe/dist/types-cjs/package.json"), "utf8"));
+    expect(cjsFolder).toEqual({ type: "commonjs" });
+  });
+
   it("the react-server condition types pandaprobe/react as the server entry", async () => {
     writeFileSync(
       join(pkg.app, "server.tsx"),
@@ -336,7 +353,7 @@ describe("the tarball", () => {
       if (typeof value === "string") targets.push(value.replace(/^\.\//, ""));
       else if (value && typeof value === "object") Object.values(value).forEach(collect);
     };
-    collect([pkg.manifest.main, pkg.manifest.module, pkg.manifest.types, pkg.manifest.exports, pkg.manifest.browser]);
+    collect([pkg.manifest.main, pkg.manifest.module, pkg.manifest.types, pkg.manifest.typesVersions, pkg.manifest.exports, pkg.manifest.browser]);
     expect(targets.length).toBeGreaterThan(20);
     expect(targets.filter((path) => !shipped().has(path))).toEqual([]);
   });
