@@ -48,38 +48,48 @@ export async function openIdbStore(
     }),
   ]).finally(() => clearTimeout(timer));
 
-  /** Runs `change` on the records and the totals in one transaction, then stores the totals. */
+  /**
+   * Runs `change` on the records and the totals in one transaction, then stores the totals.
+   * Every request is awaited, and the transaction even when one fails: when it aborts (quota, a
+   * connection the browser closes) they all reject, and one left unhandled would reach the page's
+   * error tracker.
+   */
   const update = async <T>(change: (records: Records, totals: Totals) => Promise<T>): Promise<T> => {
     const tx = db.transaction([RECORDS, META], "readwrite");
-    const meta = tx.objectStore(META);
-    const totals: Totals = (await meta.get(TOTALS)) ?? { count: 0, bytes: 0 };
-    const result = await change(tx.objectStore(RECORDS), totals);
-    meta.put(totals, TOTALS);
-    await tx.done;
-    return result;
+    try {
+      const meta = tx.objectStore(META);
+      const totals: Totals = (await meta.get(TOTALS)) ?? { count: 0, bytes: 0 };
+      const result = await change(tx.objectStore(RECORDS), totals);
+      await meta.put(totals, TOTALS);
+      return result;
+    } finally {
+      await tx.done;
+    }
   };
 
   return {
     add: (added) =>
       update(async (records, totals) => {
-        for (const record of added) {
-          records.add(record);
-          totals.count++;
-          totals.bytes += record.bytes;
-        }
+        await Promise.all(
+          added.map((record) => {
+            totals.count++;
+            totals.bytes += record.bytes;
+            return records.add(record);
+          }),
+        );
         const over = () => totals.count > maxCount || totals.bytes > maxBytes;
         let evicted = 0;
         for (let cursor = over() ? await records.openCursor() : null; cursor && over(); cursor = await cursor.continue()) {
           totals.count--;
           totals.bytes -= (cursor.value as QueuedRecord).bytes;
-          cursor.delete();
+          await cursor.delete();
           evicted++;
         }
         return evicted;
       }),
     async oldest(limit) {
-      const { store } = db.transaction(RECORDS);
-      const [keys, values] = await Promise.all([store.getAllKeys(undefined, limit), store.getAll(undefined, limit)]);
+      const { store, done } = db.transaction(RECORDS);
+      const [keys, values] = await Promise.all([store.getAllKeys(undefined, limit), store.getAll(undefined, limit), done]);
       return values.map((value, i): StoredRecord => ({ ...(value as QueuedRecord), id: keys[i] as number }));
     },
     remove: (ids) =>
@@ -87,7 +97,7 @@ export async function openIdbStore(
         for (const id of ids) {
           const record = (await records.get(id)) as QueuedRecord | undefined;
           if (!record) continue;
-          records.delete(id);
+          await records.delete(id);
           totals.count--;
           totals.bytes -= record.bytes;
         }

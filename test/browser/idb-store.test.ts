@@ -1,8 +1,10 @@
 /**
  * The IndexedDB queue's connection: it never holds the database against other tabs. An open that
  * was given up on is closed when it completes, and a newer schema opened elsewhere gets its way.
+ * A transaction the browser aborts fails the call that ran it, and nothing else.
  */
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { IDBDatabase as FakeDatabase } from "fake-indexeddb";
 import { openIdbStore } from "../../src/export/idb-store.js";
 import { freshIndexedDB } from "./support/queue.js";
 
@@ -57,5 +59,36 @@ describe("openIdbStore's connection", () => {
     expect(newer.version).toBe(2);
     expect(onTerminated).toHaveBeenCalledTimes(1);
     newer.close();
+  });
+});
+
+describe("a transaction the browser aborts while it runs", () => {
+  it("fails add, oldest and remove with the abort, and leaves no unhandled rejection for the page's error tracker", async () => {
+    const store = await openIdbStore("q", BOUNDS, () => {});
+    await store.add([{ path: "/traces", body: "{}", bytes: 2 }]);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    // As Safari does when it closes the connection, or a browser when the disk is full: the
+    // transaction aborts after its requests were made, and each of them fails with it.
+    const transaction = FakeDatabase.prototype.transaction;
+    const spy = vi.spyOn(FakeDatabase.prototype, "transaction").mockImplementation(function (this: InstanceType<typeof FakeDatabase>, ...args) {
+      const tx = transaction.apply(this, args);
+      setTimeout(() => tx.abort());
+      return tx;
+    });
+    try {
+      await expect(store.add([{ path: "/traces", body: "{}", bytes: 2 }, { path: "/traces", body: "[]", bytes: 2 }])).rejects.toMatchObject({ name: "AbortError" });
+      await expect(store.oldest()).rejects.toMatchObject({ name: "AbortError" });
+      await expect(store.remove([1])).rejects.toMatchObject({ name: "AbortError" });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      spy.mockRestore();
+      process.off("unhandledRejection", onUnhandled);
+    }
+    // Nothing of the aborted transactions was applied.
+    expect((await store.oldest()).map((r) => r.body)).toEqual(["{}"]);
+    store.close();
   });
 });
