@@ -27,6 +27,8 @@ export interface BrowserExporterOptions {
 }
 
 const REOPEN_AFTER_MS = 30_000;
+/** The longest Retry-After honoured, as in the core transport: an hour's wait (or a date read by a clock running behind) would hold every trace of the visit. */
+const MAX_RETRY_AFTER_MS = 60_000;
 
 type Listen = (type: string, fn: () => void) => void;
 type Lifecycle = Partial<Record<"addEventListener" | "removeEventListener", Listen>>;
@@ -200,7 +202,7 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
             // A keepalive copy that failed is retried like any other send.
             if (kept && !result.ok) leaving.delete(record.body);
             if (!result.ok && result.retryable) {
-              wait = Math.max(wait, result.retryAfterMs ?? 0);
+              wait = Math.max(wait, Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
               continue;
             }
             if (!result.ok) report(result.error);

@@ -166,6 +166,34 @@ describe("written before sent, deleted after the 2xx", () => {
   });
 });
 
+describe("Retry-After", () => {
+  it("a wait the backend asks for is honoured up to 60 s, as the core transport does, not for hours", async () => {
+    // A rate limit window of an hour, or an HTTP-date read by a client whose clock runs behind.
+    const outage = outageWithClock();
+    collector.respond(() => (outage.unavailable ? { status: 429, headers: { "Retry-After": "3600" }, body: { detail: "Too Many Requests" } } : undefined));
+    const first = traceEnvelope("rate-limited");
+    const { exporter, sends } = startExporter({ flushIntervalMs: 60_000 });
+    exporter.enqueue(first);
+    await until(() => sends.some((s) => s.result?.ok === false));
+
+    // Within the minute, a new trace waits with the queue.
+    const second = traceEnvelope("within-the-minute");
+    outage.skew = 30_000;
+    outage.unavailable = false;
+    exporter.enqueue(second);
+    await until(async () => (await storedRecords(dbName)).length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sends).toHaveLength(1);
+
+    // A minute on, the next trace sends the queue, as it would an hour on.
+    const third = traceEnvelope("after-the-minute");
+    outage.skew = 61_000;
+    exporter.enqueue(third);
+    await until(() => delivered().size === 3);
+    expect(await storedRecords(dbName)).toEqual([]);
+  });
+});
+
 describe("offline spells, reloads and tabs", () => {
   it("network down, then up: the queue is delivered on the online event", async () => {
     const events = windowEvents();
