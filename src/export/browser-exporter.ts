@@ -157,7 +157,7 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
 
   /**
    * Sends until the queue is empty or the backend asks to wait; one sender per site at a time.
-   * Never rejects. Without `force`, a tab whose sibling holds the lock leaves the sending to it.
+   * Never rejects. Without `force`, it does not send before the backoff ends.
    */
   const drain = (force = false): Promise<void> | undefined => {
     // After shutdown the store is closed; a retry timer or a late flush() has nothing to do.
@@ -173,8 +173,9 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
           await reopenIfDue();
           const locks = (globalThis.navigator as { locks?: LockManager } | undefined)?.locks;
           // Without Web Locks (old browsers, tests) this tab just sends. A lock that is taken means
-          // another tab is sending, and the records it reads include ours.
-          await (locks ? locks.request(name, { ifAvailable: !force }, (lock) => lock && sendAll()) : sendAll());
+          // another tab is sending: this one waits its turn, for that tab may close (or be
+          // discarded) before it reads what this one wrote.
+          await (locks ? locks.request(name, sendAll) : sendAll());
         } while (drainAgain && Date.now() >= retryAt);
       } catch (error) {
         fail("internal", `sending queued traces failed: ${String(error)}`);

@@ -192,6 +192,33 @@ describe("tabs of one site", () => {
   });
 });
 
+describe("a tab that closes while it holds the sending lock", () => {
+  it("the other tab sends what it wrote meanwhile, without ending another trace", async () => {
+    // Tab A's request hangs (a slow relay), so A holds the Web Lock while tab B writes a trace.
+    const hung = new Set<string>();
+    collector.respond((request) => {
+      const body = request.json as { trace_id?: string; name?: string } | undefined;
+      if (!body?.name?.startsWith("holder-") || hung.has(body.trace_id!)) return undefined;
+      hung.add(body.trace_id!);
+      return { stall: true };
+    });
+    const context = await newContext();
+    const [a, b] = await Promise.all([open(context), open(context)]);
+    const held = await a.evaluate(() => window.pp.makeTraces("holder", 1));
+    await collector.waitFor((requests) => requests.some((r) => r.outcome === "stalled"));
+    const ids = await b.evaluate(() => window.pp.makeTraces("waiting", 1));
+    // Several of B's flush intervals (0.2 s) pass while A holds the lock.
+    await sleep(1000);
+    expect(uniqueIds("waiting").size).toBe(0);
+
+    // A closes before its request is answered (its keepalive copy delivers its own trace).
+    await a.close({ runBeforeUnload: true });
+    await waitDelivered("holder", held, 5000);
+    await waitDelivered("waiting", ids, 5000);
+    await expect.poll(() => b.evaluate(() => window.pp.queued()), { timeout: 5000 }).toBe(0);
+  }, 30_000);
+});
+
 describe("outages", () => {
   for (const [build, bundle] of [["development", "app"], ["production", "prod"]]) {
     it(`keeps every trace through 3 s of 503 and delivers them all when the backend recovers (${build} build)`, async () => {
