@@ -77,7 +77,7 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
   const sending = new Set<Envelope>();
   /** The keepalive requests of this departure by body, whose answers the drain takes instead of sending again. */
   const leaving = new Map<string, Promise<SendResult>>();
-  /** What keepalive may still carry while the page goes away; undefined while it is visible. */
+  /** What keepalive may still carry while the page goes away (browsers count requests in flight); undefined while it is visible. */
   let budget: number | undefined;
   let writes = Promise.resolve();
   let draining: Promise<void> | undefined;
@@ -250,7 +250,8 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
       const bytes = jsonByteLength(envelope.body);
       if (bytes > budget!) continue;
       budget! -= bytes;
-      leaving.set(envelope.body, send(envelope, true));
+      // Answered, it is no longer in flight: a tab hidden for long still has budget when it closes.
+      leaving.set(envelope.body, send(envelope, true).finally(() => budget !== undefined && (budget += bytes)));
     }
   };
 

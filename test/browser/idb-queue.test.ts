@@ -172,9 +172,11 @@ describe("Retry-After", () => {
     const outage = outageWithClock();
     collector.respond(() => (outage.unavailable ? { status: 429, headers: { "Retry-After": "3600" }, body: { detail: "Too Many Requests" } } : undefined));
     const first = traceEnvelope("rate-limited");
-    const { exporter, sends } = startExporter({ flushIntervalMs: 60_000 });
+    const logged: string[] = [];
+    const { exporter, sends } = startExporter({ flushIntervalMs: 60_000, log: (message) => logged.push(message) });
     exporter.enqueue(first);
-    await until(() => sends.some((s) => s.result?.ok === false));
+    // The wait is set from the clock when the failed round ends, before the clock moves on.
+    await until(() => logged.some((m) => m.startsWith("send failed")));
 
     // Within the minute, a new trace waits with the queue.
     const second = traceEnvelope("within-the-minute");
@@ -471,6 +473,33 @@ describe("a page going away", () => {
       expect(sends.map((s) => [s.envelope.body, s.keepalive])).toEqual([[t.body, false]]);
     } finally {
       events.restore();
+    }
+  });
+
+  it("a tab hidden for long: what keepalive requests carried and were answered for is budget again when the page closes", async () => {
+    const document = Object.assign(new EventTarget(), { visibilityState: "visible" });
+    Object.defineProperty(globalThis, "document", { value: document, configurable: true, writable: true });
+    const events = windowEvents();
+    try {
+      const traces = Array.from({ length: 3 }, (_, i) => traceEnvelope(`hidden-tab-${i}`));
+      // Room for one trace's request at a time, as 64 KiB is for a few large ones.
+      const keepaliveBudget = Math.max(...traces.map((t) => Buffer.byteLength(t.body))) + 10;
+      const { exporter, sends } = startExporter({ flushIntervalMs: 60_000, keepaliveBudget });
+      document.visibilityState = "hidden";
+      document.dispatchEvent(new Event("visibilitychange"));
+      // An agent run goes on in the background tab: each trace leaves with keepalive, answered before the next.
+      for (const t of traces.slice(0, 2)) {
+        exporter.enqueue(t);
+        await until(async () => delivered().has(t.traceId) && (await storedRecords(dbName)).every((r) => r.body !== t.body));
+      }
+      // Its last trace ends in the app's pagehide listener as the user closes the tab.
+      exporter.enqueue(traces[2]!);
+      events.dispatch("pagehide");
+      expect(sends.filter((s) => s.keepalive).map((s) => s.envelope.body)).toEqual(traces.map((t) => t.body));
+      await until(() => delivered().size === 3);
+    } finally {
+      events.restore();
+      Reflect.deleteProperty(globalThis, "document");
     }
   });
 
