@@ -216,11 +216,12 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
         // Kept, not counted against retries: offline spells and outages end, the queue is bounded.
         const delay = Math.max(wait, backoffDelay(failures++, retryBaseMs, retryMaxMs));
         log?.(`send failed; retrying in ${delay} ms`);
-        retryAt = Date.now() + delay;
+        const at = (retryAt = Date.now() + delay);
         serverAskedToWait = wait > 0;
-        // This timer is the retry: it may fire before Date.now() reaches retryAt (coarse clocks, early timers).
+        // This timer is the retry: it may fire before Date.now() reaches retryAt (coarse clocks, early
+        // timers). A later failure's wait (a flush() answered 429) is ended by its own timer.
         backgroundTimer(() => {
-          retryAt = 0;
+          if (retryAt === at) retryAt = 0;
           void drain();
         }, delay);
         return;

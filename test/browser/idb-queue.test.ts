@@ -11,7 +11,7 @@ import { openIdbStore } from "../../src/export/idb-store.js";
 import { memoryStore, type Bounds, type QueueStore } from "../../src/export/store.js";
 import type { Envelope, Exporter } from "../../src/export/types.js";
 import type { PandaProbeError } from "../../src/errors.js";
-import { startCollector, type Collector } from "../support/collector.js";
+import { startCollector, type Collector, type Reply } from "../support/collector.js";
 import {
   freshIndexedDB,
   storedRecords,
@@ -193,6 +193,28 @@ describe("Retry-After", () => {
     exporter.enqueue(third);
     await until(() => delivered().size === 3);
     expect(await storedRecords(dbName)).toEqual([]);
+  });
+});
+
+describe("a backoff and a later Retry-After", () => {
+  it("the backoff's timer does not cut short the wait a later 429 asked for", async () => {
+    vi.spyOn(Math, "random").mockReturnValue(0.99);
+    const answers: Reply[] = [
+      { status: 503, body: { detail: "Service Unavailable" } },
+      { status: 429, headers: { "Retry-After": "1" }, body: { detail: "Too Many Requests" } },
+    ];
+    collector.respond(() => answers.shift());
+    const { exporter } = startExporter({ flushIntervalMs: 60_000, retryBaseMs: 100, retryMaxMs: 100 });
+    const t = traceEnvelope("backoff-then-rate-limit");
+    exporter.enqueue(t);
+    await collector.waitFor((requests) => requests.some((r) => r.status === 503));
+    // Before the backoff's ~100 ms timer fires, a flush sends again and is asked to wait a second.
+    await exporter.flush();
+    await until(() => delivered().has(t.traceId), 3000);
+
+    const [, limited, accepted] = collector.requests;
+    expect([limited!.status, accepted!.status]).toEqual([429, 202]);
+    expect(accepted!.receivedAt - limited!.receivedAt).toBeGreaterThanOrEqual(900);
   });
 });
 
