@@ -192,7 +192,7 @@ describe("tabs of one site", () => {
   });
 });
 
-describe("a tab that closes while it holds the sending lock", () => {
+describe("a tab that dies while it holds the sending lock", () => {
   it("the other tab sends what it wrote meanwhile, without ending another trace", async () => {
     // Tab A's request hangs (a slow relay), so A holds the Web Lock while tab B writes a trace.
     const hung = new Set<string>();
@@ -203,7 +203,9 @@ describe("a tab that closes while it holds the sending lock", () => {
       return { stall: true };
     });
     const context = await newContext();
-    const [a, b] = await Promise.all([open(context), open(context)]);
+    // A 2 s request timeout bounds the wait should A's renderer outlive the crash below for a while
+    // (Chromium sometimes keeps it until its fetch ends); B must send either way.
+    const [a, b] = await Promise.all([open(context, "app", { timeout: 2 }), open(context, "app", { timeout: 2 })]);
     const held = await a.evaluate(() => window.pp.makeTraces("holder", 1));
     await collector.waitFor((requests) => requests.some((r) => r.outcome === "stalled"));
     const ids = await b.evaluate(() => window.pp.makeTraces("waiting", 1));
@@ -211,8 +213,11 @@ describe("a tab that closes while it holds the sending lock", () => {
     await sleep(1000);
     expect(uniqueIds("waiting").size).toBe(0);
 
-    // A closes before its request is answered (its keepalive copy delivers its own trace).
-    await a.close({ runBeforeUnload: true });
+    // A's renderer dies before its request is answered (a tab the browser discards or kills):
+    // no pagehide, no keepalive. B gets the lock and sends A's trace with its own.
+    const cdp = await context.newCDPSession(a);
+    // Never answered: the renderer that would answer is gone.
+    void cdp.send("Page.crash").catch(() => {});
     await waitDelivered("holder", held, 5000);
     await waitDelivered("waiting", ids, 5000);
     await expect.poll(() => b.evaluate(() => window.pp.queued()), { timeout: 5000 }).toBe(0);
