@@ -154,14 +154,16 @@ describe("closing tabs", () => {
       hung.add(id);
       return { stall: true };
     });
-    const page = await open(await newContext());
+    // A 2 s request timeout: Chromium sometimes keeps a closed page's renderer until its fetches end,
+    // and its pagehide (the keepalive copies) comes only then.
+    const page = await open(await newContext(), "app", { timeout: 2 });
     const ids = await page.evaluate((label) => window.pp.makeTraces(label, 4), "in-flight");
     await collector.waitFor((requests) => requests.filter((r) => r.outcome === "stalled").length === 4);
     expect(await page.evaluate(() => window.pp.queued())).toBe(4);
 
     await page.close({ runBeforeUnload: true });
     // No page of the site opens again: the copies sent with keepalive as the tab closed are what arrives.
-    await waitDelivered("in-flight", ids, 5000);
+    await waitDelivered("in-flight", ids, 8000);
   }, 20_000);
 });
 
