@@ -146,11 +146,14 @@ describe("closing tabs", () => {
   }, 40_000);
 
   it("delivers traces whose requests are in flight when the tab closes, before any next load", async () => {
-    // Each trace's first request hangs, as on a slow network; a copy sent later is accepted.
+    // Each trace's first request hangs, as on a slow network; a copy sent later is accepted. Only
+    // this test's traces: a page an earlier test closed may still re-send its own late.
     const hung = new Set<string>();
+    const ours = (request: { json: unknown }) => (request.json as { name?: string } | undefined)?.name?.startsWith("in-flight-");
     collector.respond((request) => {
-      const id = (request.json as { trace_id?: string } | undefined)?.trace_id;
-      if (id === undefined || hung.has(id)) return undefined;
+      if (!ours(request)) return undefined;
+      const id = (request.json as { trace_id: string }).trace_id;
+      if (hung.has(id)) return undefined;
       hung.add(id);
       return { stall: true };
     });
@@ -158,7 +161,7 @@ describe("closing tabs", () => {
     // and its pagehide (the keepalive copies) comes only then.
     const page = await open(await newContext(), "app", { timeout: 2 });
     const ids = await page.evaluate((label) => window.pp.makeTraces(label, 4), "in-flight");
-    await collector.waitFor((requests) => requests.filter((r) => r.outcome === "stalled").length === 4);
+    await collector.waitFor((requests) => requests.filter((r) => r.outcome === "stalled" && ours(r)).length === 4);
     expect(await page.evaluate(() => window.pp.queued())).toBe(4);
 
     await page.close({ runBeforeUnload: true });
