@@ -18,7 +18,7 @@ import type {
 import type { LanguageModelMiddleware } from "ai";
 import { getClient, type TokenUsage } from "pandaprobe";
 import { DEV } from "../dev.js";
-import { assertKnownKeys, assertOptionalString } from "../model/guards.js";
+import { assertIds, assertKnownKeys, assertOptionalString } from "../model/guards.js";
 import { openLlmCall, safeParameters, type IntegrationIds, type LlmCall } from "./llm-call.js";
 import { assistantMessage, isObject, numberOr, parseArguments, recordResult, tokenUsage, type ToolUse } from "./openai-record.js";
 
@@ -31,8 +31,7 @@ export function pandaprobeMiddleware(options?: PandaProbeMiddlewareOptions): Lan
   // Checked here: inside a model call a bad id would only make tracing fail, silently.
   if (DEV && process.env.NODE_ENV !== "production") {
     assertKnownKeys(options, ["sessionId", "userId", "name"], "pandaprobeMiddleware() option");
-    assertOptionalString(options?.sessionId, "sessionId");
-    assertOptionalString(options?.userId, "userId");
+    assertIds(options);
     assertOptionalString(options?.name, "span name");
   }
   const ids: IntegrationIds | undefined = options && { sessionId: options.sessionId, userId: options.userId };

@@ -22,7 +22,7 @@ import {
   type Trace,
 } from "pandaprobe";
 import { DEV } from "../dev.js";
-import { assertKnownKeys, assertOptionalString, assertPlainObject, assertString } from "../model/guards.js";
+import { assertIds, assertKnownKeys, assertPlainObject, assertTags } from "../model/guards.js";
 import { traceInputFromArgs, traceOutputFromResult } from "../model/messages.js";
 import {
   llmOutput,
@@ -84,12 +84,8 @@ const OPTION_KEYS = ["sessionId", "userId", "tags", "metadata", "idleTimeout"];
  */
 function checkOptions(options: LangChainHandlerOptions): void {
   assertKnownKeys(options, OPTION_KEYS, "callback handler option");
-  assertOptionalString(options.sessionId, "sessionId");
-  assertOptionalString(options.userId, "userId");
-  if (options.tags !== undefined) {
-    if (!Array.isArray(options.tags)) throw new TypeError("PandaProbe: tags must be an array of strings.");
-    for (const tag of options.tags) assertString(tag, "a tag");
-  }
+  assertIds(options);
+  if (options.tags !== undefined) assertTags(options.tags);
   if (options.metadata !== undefined) assertPlainObject(options.metadata, "metadata");
   const timeout = options.idleTimeout;
   if (timeout !== undefined && !(typeof timeout === "number" && timeout > 0 && Number.isFinite(timeout))) {

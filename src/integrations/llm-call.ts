@@ -1,7 +1,7 @@
 import { getClient, getCurrentSpan, getCurrentTrace, startTrace, type Span, type Trace } from "pandaprobe";
 import { DEV } from "../dev.js";
 import { traceInputFromArgs, traceOutputFromResult } from "../model/messages.js";
-import { assertKnownKeys, assertOptionalString } from "../model/guards.js";
+import { assertIds, assertKnownKeys } from "../model/guards.js";
 
 /** Ids given to a wrapper or integration constructor: explicit, so they beat scoped ones. */
 export interface IntegrationIds {
@@ -16,8 +16,7 @@ export interface IntegrationIds {
 export function integrationIds(options: IntegrationIds | undefined, what: string): IntegrationIds | undefined {
   if (DEV && process.env.NODE_ENV !== "production") {
     assertKnownKeys(options, ["sessionId", "userId"], `${what} option`);
-    assertOptionalString(options?.sessionId, "sessionId");
-    assertOptionalString(options?.userId, "userId");
+    assertIds(options);
   }
   return options ? { sessionId: options.sessionId, userId: options.userId } : undefined;
 }

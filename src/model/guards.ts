@@ -26,6 +26,17 @@ export function assertOptionalString(value: unknown, what: string): asserts valu
   if (value !== undefined) assertString(value, what);
 }
 
+/** Explicit session and user ids, checked where a developer passes them. */
+export function assertIds(ids: { sessionId?: unknown; userId?: unknown } | undefined): void {
+  assertOptionalString(ids?.sessionId, "sessionId");
+  assertOptionalString(ids?.userId, "userId");
+}
+
+export function assertTags(tags: unknown): asserts tags is string[] {
+  if (!Array.isArray(tags)) throw new TypeError("PandaProbe: tags must be an array of strings.");
+  for (const tag of tags) assertString(tag, "a tag");
+}
+
 export function assertFunction(value: unknown, what: string): asserts value is (...args: never[]) => unknown {
   if (typeof value !== "function") {
     throw new TypeError(`PandaProbe: ${what} must be a function, got ${describeValue(value)}.`);

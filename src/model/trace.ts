@@ -1,7 +1,7 @@
 import { DEV } from "../dev.js";
 import { contextManager } from "../context/context.js";
 import { TraceStatus } from "./enums.js";
-import { assertOneOf, assertString } from "./guards.js";
+import { assertOneOf, assertString, assertTags } from "./guards.js";
 import { clampName, clampShort, MAX_ID_LENGTH } from "./limits.js";
 import type { Recorder } from "./recorder.js";
 import { runInSpan } from "./run-in.js";
@@ -107,10 +107,7 @@ export class Trace extends Observation {
 
   /** Adds tags (the backend unions them). */
   setTags(tags: string[]): this {
-    if (DEV && process.env.NODE_ENV !== "production") {
-      if (!Array.isArray(tags)) throw new TypeError("PandaProbe: tags must be an array of strings.");
-      for (const tag of tags) assertString(tag, "a tag");
-    }
+    if (DEV && process.env.NODE_ENV !== "production") assertTags(tags);
     // Unchecked in production builds: what is not a string tag is left out.
     if (Array.isArray(tags)) this.tags = [...new Set([...(this.tags ?? []), ...tags.filter((t) => typeof t === "string")])];
     return this;

@@ -1,6 +1,6 @@
 import { DEV } from "../dev.js";
 import { contextManager } from "../context/context.js";
-import { assertFunction, assertKnownKeys, assertOptionalString } from "../model/guards.js";
+import { assertFunction, assertIds, assertKnownKeys, assertOptionalString } from "../model/guards.js";
 import { spanInputFromArgs, traceInputFromArgs, traceOutputFromResult } from "../model/messages.js";
 import type { Recorder } from "../model/recorder.js";
 import { runInSpan, runInTrace } from "../model/run-in.js";
@@ -34,7 +34,7 @@ export function traceFunction<F extends AnyFunction>(
     assertFunction(fn, "trace()'s argument");
     assertKnownKeys(options, [...TRACE_OPTION_KEYS, "name"], "trace() option");
     assertOptionalString(options?.name, "trace name");
-    resolveIds(options);
+    assertIds(options);
   }
   const name = options?.name || fn.name || "trace";
   return keepIdentity(function (this: unknown, ...args: unknown[]) {

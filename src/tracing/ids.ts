@@ -1,6 +1,6 @@
 import { DEV } from "../dev.js";
 import { contextManager, type Context } from "../context/context.js";
-import { assertOptionalString } from "../model/guards.js";
+import { assertIds } from "../model/guards.js";
 
 /**
  * Session and user of a new trace: explicit option, else innermost scope (of ctx, the current
@@ -10,10 +10,7 @@ export function resolveIds(
   explicit: { sessionId?: string; userId?: string } | undefined,
   ctx: Context = contextManager().active(),
 ): { sessionId: string | undefined; userId: string | undefined } {
-  if (DEV && process.env.NODE_ENV !== "production") {
-    assertOptionalString(explicit?.sessionId, "sessionId");
-    assertOptionalString(explicit?.userId, "userId");
-  }
+  if (DEV && process.env.NODE_ENV !== "production") assertIds(explicit);
   const defaults = contextManager().defaults();
   return {
     sessionId: firstString(explicit?.sessionId, ctx.sessionId, defaults.sessionId),
