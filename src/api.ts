@@ -1,9 +1,9 @@
 /** The public surface shared by every runtime entry (Node, browsers). */
-export { Client, type ScoreOptions } from "./client.js";
+export { Client, type ScoreOptions } from "./client/client.js";
 export type { PandaProbeOptions } from "./config/options.js";
 export type { Context, ContextManager } from "./context/context.js";
-export { getSessionId, getUserId, session, setSession, setUser, user } from "./context/scope.js";
-export { PandaProbeError, type PandaProbeErrorCode } from "./errors.js";
+export { getSessionId, getUserId, session, setSession, setUser, user } from "./trace/scope.js";
+export { PandaProbeError, type PandaProbeErrorCode } from "./base/errors.js";
 export {
   flush,
   getClient,
@@ -16,12 +16,12 @@ export {
   span,
   startTrace,
   trace,
-} from "./global.js";
-export { ScoreDataType, SpanKind, SpanStatusCode, TraceStatus } from "./model/enums.js";
-export type { PrebuiltSpan, PrebuiltTrace } from "./model/prebuilt.js";
-export type { Span, SpanOptions } from "./model/span.js";
-export type { Trace, TraceOptions } from "./model/trace.js";
-export type { JsonValue, SpanData, TokenUsage, TraceData, TraceScoreData } from "./model/wire.js";
-export { onError } from "./report.js";
-export type { SpanFnOptions, TraceFnOptions } from "./tracing/decorators.js";
-export { SDK_VERSION } from "./version.js";
+} from "./client/global.js";
+export { ScoreDataType, SpanKind, SpanStatusCode, TraceStatus } from "./wire/enums.js";
+export type { PrebuiltSpan, PrebuiltTrace } from "./wire/prebuilt.js";
+export type { Span, SpanOptions } from "./trace/span.js";
+export type { Trace, TraceOptions } from "./trace/trace.js";
+export type { JsonValue, SpanData, TokenUsage, TraceData, TraceScoreData } from "./wire/types.js";
+export { onError } from "./client/report.js";
+export type { SpanFnOptions, TraceFnOptions } from "./trace/decorators.js";
+export { SDK_VERSION } from "./base/version.js";

@@ -1,4 +1,4 @@
-import { DEV } from "./dev.js";
+import { DEV } from "./base/dev.js";
 import { checkOptions } from "./config/check.js";
 import { setContextManager, StackContextManager } from "./context/context.js";
 import { loadedZone, ZoneContextManager } from "./context/zone.js";

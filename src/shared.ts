@@ -1,7 +1,7 @@
-import type { Client } from "./client.js";
+import type { Client } from "./client/client.js";
 import type { ContextManager } from "./context/context.js";
 import type { Platform } from "./platform/platform.js";
-import type { ErrorHandler } from "./report.js";
+import type { ErrorHandler } from "./client/report.js";
 
 /**
  * The SDK's global state, one per realm however many copies of the SDK are loaded: an app that

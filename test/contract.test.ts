@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { TraceData, TraceScoreData } from "../src/model/wire.js";
+import type { TraceData, TraceScoreData } from "../src/wire/types.js";
 import { contractErrors, validateScore, validateSpans, validateTrace } from "./support/contract.js";
 
 function fixture(name: string): TraceData {

@@ -1,4 +1,4 @@
-import { PandaProbeError } from "../errors.js";
+import { PandaProbeError } from "../base/errors.js";
 import type { Exporter } from "../export/types.js";
 
 /** Options of `init()` / `new Client()`. Every one can also come from a `PANDAPROBE_*` variable. */

@@ -1,5 +1,5 @@
-import type { Span } from "../model/span.js";
-import type { Trace } from "../model/trace.js";
+import type { Span } from "../trace/span.js";
+import type { Trace } from "../trace/trace.js";
 import { shared } from "../shared.js";
 
 /** Ids set imperatively (`setSession` / `setUser`): below scoped ids in precedence. */

@@ -1,4 +1,4 @@
-import { PandaProbeError } from "../errors.js";
+import { PandaProbeError } from "../base/errors.js";
 import type { SendResult } from "./http-sender.js";
 import { backgroundTimer, backoffDelay, sleep } from "./retry.js";
 import type { Envelope, Exporter } from "./types.js";

@@ -1,7 +1,7 @@
-import { PandaProbeError, type PandaProbeErrorCode } from "../errors.js";
+import { PandaProbeError, type PandaProbeErrorCode } from "../base/errors.js";
 import type { SendResult } from "./http-sender.js";
 import { backgroundTimer, backoffDelay } from "./retry.js";
-import { jsonByteLength } from "../model/serialize.js";
+import { jsonByteLength } from "../wire/serialize.js";
 import type { QueueStore } from "./store.js";
 import type { Envelope, Exporter } from "./types.js";
 

@@ -1,6 +1,6 @@
-import { DEV } from "../dev.js";
-import { PandaProbeError, type PandaProbeErrorCode } from "../errors.js";
-import { uuid } from "../model/uuid.js";
+import { DEV } from "../base/dev.js";
+import { PandaProbeError, type PandaProbeErrorCode } from "../base/errors.js";
+import { uuid } from "../wire/ids.js";
 import { failureDetail, type FailureDetail } from "./failure-detail.js";
 import { backgroundTimer, isRetryableStatus, parseRetryAfter } from "./retry.js";
 import type { Envelope } from "./types.js";

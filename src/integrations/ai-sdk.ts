@@ -17,8 +17,8 @@ import type {
 // The public signature names only the `ai` peer's types: @ai-sdk/provider is not one of ours.
 import type { LanguageModelMiddleware } from "ai";
 import { getClient, type TokenUsage } from "pandaprobe";
-import { DEV } from "../dev.js";
-import { assertIds, assertKnownKeys, assertOptionalString } from "../model/guards.js";
+import { DEV } from "../base/dev.js";
+import { assertIds, assertKnownKeys, assertOptionalString } from "../base/guards.js";
 import { openLlmCall, safeParameters, type IntegrationIds, type LlmCall } from "./llm-call.js";
 import { assistantMessage, isObject, numberOr, parseArguments, recordResult, tokenUsage, type ToolUse } from "./openai-record.js";
 

@@ -21,9 +21,9 @@ import {
   type SpanOptions,
   type Trace,
 } from "pandaprobe";
-import { DEV } from "../dev.js";
-import { assertIds, assertKnownKeys, assertPlainObject, assertTags } from "../model/guards.js";
-import { traceInputFromArgs, traceOutputFromResult } from "../model/messages.js";
+import { DEV } from "../base/dev.js";
+import { assertIds, assertKnownKeys, assertPlainObject, assertTags } from "../base/guards.js";
+import { traceInputFromArgs, traceOutputFromResult } from "../wire/messages.js";
 import {
   llmOutput,
   modelParameters,

@@ -1,7 +1,7 @@
 import { getClient, getCurrentSpan, getCurrentTrace, startTrace, type Span, type Trace } from "pandaprobe";
-import { DEV } from "../dev.js";
-import { traceInputFromArgs, traceOutputFromResult } from "../model/messages.js";
-import { assertIds, assertKnownKeys } from "../model/guards.js";
+import { DEV } from "../base/dev.js";
+import { traceInputFromArgs, traceOutputFromResult } from "../wire/messages.js";
+import { assertIds, assertKnownKeys } from "../base/guards.js";
 
 /** Ids given to a wrapper or integration constructor: explicit, so they beat scoped ones. */
 export interface IntegrationIds {

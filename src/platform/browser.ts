@@ -1,4 +1,4 @@
-import { DEV } from "../dev.js";
+import { DEV } from "../base/dev.js";
 import { DEFAULT_ENDPOINT } from "../config/options.js";
 import { createBrowserExporter } from "../export/browser-exporter.js";
 import { createBrowserHttpSender } from "../export/http-sender.js";

@@ -2,7 +2,7 @@ import { checkOptions } from "../config/check.js";
 import { missingCredentials, processEnv, readEnv } from "../config/env.js";
 import { BatchExporter } from "../export/batch-exporter.js";
 import { createHttpSender } from "../export/http-sender.js";
-import { SDK_VERSION } from "../version.js";
+import { SDK_VERSION } from "../base/version.js";
 import type { Platform } from "./platform.js";
 
 /** Flushes of clients with something to send when Node's event loop drains. */

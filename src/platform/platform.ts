@@ -1,6 +1,6 @@
 import type { Env } from "../config/env.js";
 import type { PandaProbeOptions, ResolvedConfig } from "../config/options.js";
-import type { PandaProbeError } from "../errors.js";
+import type { PandaProbeError } from "../base/errors.js";
 import type { Exporter } from "../export/types.js";
 import { shared } from "../shared.js";
 

@@ -1,6 +1,6 @@
 /** Sending a validated body to PandaProbe with the server's credentials, and relaying the answer. */
 import { backgroundTimer } from "../export/retry.js";
-import { SDK_VERSION } from "../version.js";
+import { SDK_VERSION } from "../base/version.js";
 import { readCapped } from "./body.js";
 import { detail } from "./responses.js";
 import type { ResolvedRelayOptions } from "./options.js";

@@ -1,4 +1,4 @@
-import { PandaProbeError } from "../errors.js";
+import { PandaProbeError } from "../base/errors.js";
 import { MAX_TIMER_MS } from "../export/retry.js";
 
 /**

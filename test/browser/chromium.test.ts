@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { BrowserContext, Page } from "playwright-core";
 import type { Browser } from "playwright-core";
-import type { TraceData } from "../../src/model/wire.js";
+import type { TraceData } from "../../src/wire/types.js";
 import { startCollector, type Collector } from "../support/collector.js";
 import { bundlePage, launchChromium, startPageServer, TEST_API_KEY, TEST_PROJECT, type PageServer } from "../support/chromium.js";
 import type {} from "./pages/app.js";

@@ -24,7 +24,7 @@ import {
   user,
 } from "../../src/index.browser.js";
 import { contextManager, StackContextManager } from "../../src/context/context.js";
-import type { TraceData } from "../../src/model/wire.js";
+import type { TraceData } from "../../src/wire/types.js";
 import { validateTrace } from "../support/contract.js";
 import { capturingExporter } from "./support/capture.js";
 import { forgetSdkGlobals } from "../support/fresh-sdk.js";

@@ -10,7 +10,7 @@ import { createBrowserHttpSender, type SendResult } from "../../src/export/http-
 import { openIdbStore } from "../../src/export/idb-store.js";
 import { memoryStore, type Bounds, type QueueStore } from "../../src/export/store.js";
 import type { Envelope, Exporter } from "../../src/export/types.js";
-import type { PandaProbeError } from "../../src/errors.js";
+import type { PandaProbeError } from "../../src/base/errors.js";
 import { startCollector, type Collector, type Reply } from "../support/collector.js";
 import {
   freshIndexedDB,

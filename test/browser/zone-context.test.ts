@@ -9,9 +9,9 @@
  * Native async functions, for the negative, are built from source at run time.
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Span } from "../../src/model/span.js";
-import type { Trace } from "../../src/model/trace.js";
-import type { TraceData } from "../../src/model/wire.js";
+import type { Span } from "../../src/trace/span.js";
+import type { Trace } from "../../src/trace/trace.js";
+import type { TraceData } from "../../src/wire/types.js";
 import { capturingExporter } from "./support/capture.js";
 
 type Sdk = typeof import("../../src/index.browser.js");

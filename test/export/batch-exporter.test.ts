@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { PandaProbeError } from "../../src/errors.js";
+import { PandaProbeError } from "../../src/base/errors.js";
 import { BatchExporter, type BatchExporterOptions } from "../../src/export/batch-exporter.js";
 import type { SendResult } from "../../src/export/http-sender.js";
 import type { Envelope } from "../../src/export/types.js";

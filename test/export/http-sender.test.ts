@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { PandaProbeError } from "../../src/errors.js";
+import { PandaProbeError } from "../../src/base/errors.js";
 import { createBrowserHttpSender, createHttpSender, type SendResult } from "../../src/export/http-sender.js";
 
 const API_KEY = "sk_pp_test_DO_NOT_LEAK_0123456789";

@@ -3,7 +3,7 @@ import { APICallError, generateText, jsonSchema, stepCountIs, streamText, tool, 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { init, session, setSession, setUser, startTrace, user } from "../../src/index.js";
 import { pandaprobeMiddleware, type PandaProbeMiddlewareOptions } from "../../src/integrations/ai-sdk.js";
-import type { SpanData, TraceData } from "../../src/model/wire.js";
+import type { SpanData, TraceData } from "../../src/wire/types.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.js";
 import { closeIntegration, resetIntegration, startIntegration } from "../support/integration.js";
 import { byName, type Tracing } from "../support/tracing.js";

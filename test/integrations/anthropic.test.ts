@@ -2,7 +2,7 @@ import Anthropic, { APIUserAbortError } from "@anthropic-ai/sdk";
 import { Stream } from "@anthropic-ai/sdk/streaming";
 import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import { init, session, setSession, setUser, startTrace, user } from "../../src/index.js";
-import type { SpanData, TraceData } from "../../src/model/wire.js";
+import type { SpanData, TraceData } from "../../src/wire/types.js";
 import { wrapAnthropic } from "../../src/integrations/anthropic.js";
 import { startFakeAnthropic, type FakeAnthropic } from "../support/fake-anthropic.js";
 import { closeIntegration, resetIntegration, startIntegration } from "../support/integration.js";

@@ -11,7 +11,7 @@ import { ChatOpenAI } from "@langchain/openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { init, session, setSession, setUser, startTrace, user } from "../../src/index.js";
-import type { SpanData, TraceData } from "../../src/model/wire.js";
+import type { SpanData, TraceData } from "../../src/wire/types.js";
 import { LangChainCallbackHandler, LangGraphCallbackHandler } from "../../src/integrations/langchain.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.js";
 import { closeIntegration, resetIntegration, startIntegration } from "../support/integration.js";

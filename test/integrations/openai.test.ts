@@ -3,7 +3,7 @@ import { Stream } from "openai/streaming";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { init, session, setSession, setUser, startTrace, user } from "../../src/index.js";
 import { wrapOpenAI } from "../../src/integrations/openai.js";
-import type { SpanData, TraceData } from "../../src/model/wire.js";
+import type { SpanData, TraceData } from "../../src/wire/types.js";
 import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.js";
 import { closeIntegration, resetIntegration, startIntegration } from "../support/integration.js";
 import { byName, type Tracing } from "../support/tracing.js";

@@ -1,7 +1,7 @@
 /** createRelayHandler validates its options at creation, with errors that name the problem (and never the key). */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PandaProbeError } from "../../src/errors.js";
+import { PandaProbeError } from "../../src/base/errors.js";
 import { createRelayHandler } from "../../src/relay/index.js";
 import type { RelayOptions } from "../../src/relay/index.js";
 import { startCollector } from "../support/collector.js";

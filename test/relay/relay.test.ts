@@ -11,8 +11,8 @@ import { Client } from "../../src/index.js";
 import { browserPlatform } from "../../src/platform/browser.js";
 import { createRelayHandler, toNodeHandler } from "../../src/relay/index.js";
 import type { NodeHandler, RelayHandler, RelayOptions } from "../../src/relay/index.js";
-import { SDK_VERSION } from "../../src/version.js";
-import type { TraceData, TraceScoreData } from "../../src/model/wire.js";
+import { SDK_VERSION } from "../../src/base/version.js";
+import type { TraceData, TraceScoreData } from "../../src/wire/types.js";
 import { startCollector } from "../support/collector.js";
 import type { Collector } from "../support/collector.js";
 

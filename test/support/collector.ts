@@ -25,7 +25,7 @@ import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { gunzipSync, inflateSync, brotliDecompressSync } from "node:zlib";
-import type { SpanData, TraceData, TraceScoreData } from "../../src/model/wire.js";
+import type { SpanData, TraceData, TraceScoreData } from "../../src/wire/types.js";
 import { contractErrorField, contractErrorObjects, formatContractError } from "./contract.js";
 import type { ContractKind } from "./contract.js";
 

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import { init, type Client, type PandaProbeOptions } from "../../src/index.js";
-import type { SpanData, TraceData } from "../../src/model/wire.js";
+import type { SpanData, TraceData } from "../../src/wire/types.js";
 import { startCollector, type Collector } from "./collector.js";
 
 export interface Tracing {

@@ -1,5 +1,5 @@
 import type { Envelope, Exporter } from "../../../src/export/types.js";
-import type { TraceData } from "../../../src/model/wire.js";
+import type { TraceData } from "../../../src/wire/types.js";
 import { validateTrace } from "../../support/contract.js";
 
 /**

@@ -10,7 +10,7 @@ import { Client, SpanKind } from "../../../src/index.js";
 import { openIdbStore } from "../../../src/export/idb-store.js";
 import type { StoredRecord } from "../../../src/export/store.js";
 import type { Envelope } from "../../../src/export/types.js";
-import type { TraceData } from "../../../src/model/wire.js";
+import type { TraceData } from "../../../src/wire/types.js";
 import { validateTrace } from "../../support/contract.js";
 
 /** A new, empty IndexedDB for the process: no database of an earlier test is visible. */

@@ -1,6 +1,6 @@
 import type { Span } from "./span.js";
 import type { Trace, TraceHeader } from "./trace.js";
-import type { SpanData } from "./wire.js";
+import type { SpanData } from "../wire/types.js";
 
 /** What a trace needs from the client that records it; the model stays free of transport. */
 export interface Recorder {

@@ -1,10 +1,10 @@
-import { DEV } from "./dev.js";
-import type { Env } from "./config/env.js";
-import { configError, resolveConfig, type PandaProbeOptions, type ResolvedConfig } from "./config/options.js";
-import { contextManager } from "./context/context.js";
-import { PandaProbeError } from "./errors.js";
-import type { Envelope, Exporter } from "./export/types.js";
-import { ScoreDataType } from "./model/enums.js";
+import { DEV } from "../base/dev.js";
+import type { Env } from "../config/env.js";
+import { configError, resolveConfig, type PandaProbeOptions, type ResolvedConfig } from "../config/options.js";
+import { contextManager } from "../context/context.js";
+import { PandaProbeError } from "../base/errors.js";
+import type { Envelope, Exporter } from "../export/types.js";
+import { ScoreDataType } from "../wire/enums.js";
 import {
   assertFunction,
   assertKnownKeys,
@@ -13,20 +13,20 @@ import {
   assertPlainObject,
   assertString,
   assertUuid,
-} from "./model/guards.js";
-import { clampShort } from "./model/limits.js";
-import { traceBodies } from "./model/payload.js";
-import type { Recorder } from "./model/recorder.js";
-import { runInTrace } from "./model/run-in.js";
-import { jsonObject } from "./model/serialize.js";
-import type { Span } from "./model/span.js";
-import { checkPrebuilt, normalizePrebuilt, type PrebuiltTrace } from "./model/prebuilt.js";
-import { Trace, TRACE_OPTION_KEYS, type TraceHeader, type TraceOptions } from "./model/trace.js";
-import type { SpanData, TraceScoreData } from "./model/wire.js";
-import { currentPlatform } from "./platform/platform.js";
+} from "../base/guards.js";
+import { clampShort } from "../wire/limits.js";
+import { traceBodies } from "../wire/payload.js";
+import type { Recorder } from "../trace/recorder.js";
+import { runInTrace } from "../trace/run-in.js";
+import { jsonObject } from "../wire/serialize.js";
+import type { Span } from "../trace/span.js";
+import { checkPrebuilt, normalizePrebuilt, type PrebuiltTrace } from "../wire/prebuilt.js";
+import { Trace, TRACE_OPTION_KEYS, type TraceHeader, type TraceOptions } from "../trace/trace.js";
+import type { SpanData, TraceScoreData } from "../wire/types.js";
+import { currentPlatform } from "../platform/platform.js";
 import { dispatchError, type ErrorHandler } from "./report.js";
-import { traceFunction, spanFunction, type SpanFnOptions, type TraceFnOptions } from "./tracing/decorators.js";
-import { resolveIds } from "./tracing/ids.js";
+import { traceFunction, spanFunction, type SpanFnOptions, type TraceFnOptions } from "../trace/decorators.js";
+import { resolveIds } from "../trace/ids.js";
 
 export interface ScoreOptions {
   dataType?: ScoreDataType;

@@ -1,7 +1,7 @@
-import { DEV } from "../dev.js";
-import { assertPlainObject } from "./guards.js";
-import { jsonObject, snapshot } from "./serialize.js";
-import type { JsonObject, JsonValue } from "./wire.js";
+import { DEV } from "../base/dev.js";
+import { assertPlainObject } from "../base/guards.js";
+import { jsonObject, snapshot } from "../wire/serialize.js";
+import type { JsonObject, JsonValue } from "../wire/types.js";
 
 /** What traces and spans both record: input, output and metadata, snapshotted when set. */
 export abstract class Observation {

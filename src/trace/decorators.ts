@@ -1,11 +1,11 @@
-import { DEV } from "../dev.js";
+import { DEV } from "../base/dev.js";
 import { contextManager } from "../context/context.js";
-import { assertFunction, assertIds, assertKnownKeys, assertOptionalString } from "../model/guards.js";
-import { spanInputFromArgs, traceInputFromArgs, traceOutputFromResult } from "../model/messages.js";
-import type { Recorder } from "../model/recorder.js";
-import { runInSpan, runInTrace } from "../model/run-in.js";
-import { SPAN_OPTION_KEYS, type SpanOptions } from "../model/span.js";
-import { Trace, TRACE_OPTION_KEYS, type TraceOptions } from "../model/trace.js";
+import { assertFunction, assertIds, assertKnownKeys, assertOptionalString } from "../base/guards.js";
+import { spanInputFromArgs, traceInputFromArgs, traceOutputFromResult } from "../wire/messages.js";
+import type { Recorder } from "./recorder.js";
+import { runInSpan, runInTrace } from "./run-in.js";
+import { SPAN_OPTION_KEYS, type SpanOptions } from "./span.js";
+import { Trace, TRACE_OPTION_KEYS, type TraceOptions } from "./trace.js";
 import { resolveIds } from "./ids.js";
 
 type AnyFunction = (...args: any[]) => any;

@@ -1,5 +1,5 @@
-import { assertFunction } from "./model/guards.js";
-import { shared } from "./shared.js";
+import { assertFunction } from "../base/guards.js";
+import { shared } from "../shared.js";
 
 export type ErrorHandler = (error: Error) => void;
 

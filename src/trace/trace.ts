@@ -1,15 +1,15 @@
-import { DEV } from "../dev.js";
+import { DEV } from "../base/dev.js";
 import { contextManager } from "../context/context.js";
-import { TraceStatus } from "./enums.js";
-import { assertOneOf, assertString, assertTags } from "./guards.js";
-import { clampName, clampShort, MAX_ID_LENGTH } from "./limits.js";
+import { TraceStatus } from "../wire/enums.js";
+import { assertOneOf, assertString, assertTags } from "../base/guards.js";
+import { clampName, clampShort, MAX_ID_LENGTH } from "../wire/limits.js";
 import type { Recorder } from "./recorder.js";
 import { runInSpan } from "./run-in.js";
 import { Observation } from "./observation.js";
 import { errorText, Span, type SpanOptions } from "./span.js";
-import { isoTime } from "./time.js";
-import { uuid } from "./uuid.js";
-import type { TraceData } from "./wire.js";
+import { isoTime } from "../wire/time.js";
+import { uuid } from "../wire/ids.js";
+import type { TraceData } from "../wire/types.js";
 
 export interface TraceOptions {
   input?: unknown;

@@ -1,5 +1,5 @@
 import { jsonObject } from "./serialize.js";
-import type { TokenUsage } from "./wire.js";
+import type { TokenUsage } from "./types.js";
 
 /**
  * Token counts as the contract takes them: whole and not negative. A provider's null, NaN or

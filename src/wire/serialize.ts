@@ -1,5 +1,5 @@
 import { cut } from "./limits.js";
-import type { JsonObject, JsonValue } from "./wire.js";
+import type { JsonObject, JsonValue } from "./types.js";
 
 const tagOf = Object.prototype.toString;
 

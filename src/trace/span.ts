@@ -1,15 +1,15 @@
-import { DEV } from "../dev.js";
+import { DEV } from "../base/dev.js";
 import { contextManager } from "../context/context.js";
-import { SpanKind, SpanStatusCode } from "./enums.js";
-import { assertOneOf, assertPlainObject, assertString } from "./guards.js";
-import { clampName, clampShort } from "./limits.js";
+import { SpanKind, SpanStatusCode } from "../wire/enums.js";
+import { assertOneOf, assertPlainObject, assertString } from "../base/guards.js";
+import { clampName, clampShort } from "../wire/limits.js";
 import { runInSpan } from "./run-in.js";
 import { Observation } from "./observation.js";
-import { jsonObject, toJsonSafe, truncateString } from "./serialize.js";
-import { epochMs, isoTime, isWireTime } from "./time.js";
-import { numbersOnly, tokenCounts } from "./usage.js";
-import { uuid } from "./uuid.js";
-import type { JsonObject, SpanData, TokenUsage } from "./wire.js";
+import { jsonObject, toJsonSafe, truncateString } from "../wire/serialize.js";
+import { epochMs, isoTime, isWireTime } from "../wire/time.js";
+import { numbersOnly, tokenCounts } from "../wire/usage.js";
+import { uuid } from "../wire/ids.js";
+import type { JsonObject, SpanData, TokenUsage } from "../wire/types.js";
 import type { Trace } from "./trace.js";
 
 export interface SpanOptions {

@@ -1,6 +1,6 @@
-import { DEV } from "../dev.js";
-import { assertFunction, assertOptionalString, assertString } from "../model/guards.js";
-import { contextManager, newContext } from "./context.js";
+import { DEV } from "../base/dev.js";
+import { assertFunction, assertOptionalString, assertString } from "../base/guards.js";
+import { contextManager, newContext } from "../context/context.js";
 
 /**
  * Runs fn with `sessionId` in scope for everything it does, sync or async. The outer value is

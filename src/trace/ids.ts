@@ -1,6 +1,6 @@
-import { DEV } from "../dev.js";
+import { DEV } from "../base/dev.js";
 import { contextManager, type Context } from "../context/context.js";
-import { assertIds } from "../model/guards.js";
+import { assertIds } from "../base/guards.js";
 
 /**
  * Session and user of a new trace: explicit option, else innermost scope (of ctx, the current

@@ -1,12 +1,12 @@
 import { Client } from "./client.js";
 import type { ScoreOptions } from "./client.js";
-import type { PandaProbeOptions } from "./config/options.js";
-import { currentPlatform } from "./platform/platform.js";
-import { shared } from "./shared.js";
-import type { Span } from "./model/span.js";
-import type { Trace, TraceOptions } from "./model/trace.js";
-import type { PrebuiltTrace } from "./model/prebuilt.js";
-import { spanFunction, traceFunction, type SpanFnOptions, type TraceFnOptions } from "./tracing/decorators.js";
+import type { PandaProbeOptions } from "../config/options.js";
+import { currentPlatform } from "../platform/platform.js";
+import { shared } from "../shared.js";
+import type { Span } from "../trace/span.js";
+import type { Trace, TraceOptions } from "../trace/trace.js";
+import type { PrebuiltTrace } from "../wire/prebuilt.js";
+import { spanFunction, traceFunction, type SpanFnOptions, type TraceFnOptions } from "../trace/decorators.js";
 
 
 /** Creates the global client from options over `PANDAPROBE_*` variables, replacing (and shutting down) any earlier one. */

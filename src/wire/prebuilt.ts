@@ -1,12 +1,12 @@
 import { SpanKind, SpanStatusCode, TraceStatus } from "./enums.js";
-import { assertOneOf, assertString, assertUuid, describeValue } from "./guards.js";
+import { assertOneOf, assertString, assertUuid, describeValue } from "../base/guards.js";
 import { clampName, clampShort } from "./limits.js";
 import { jsonObject, snapshot } from "./serialize.js";
 import { isoTime, isWireTime } from "./time.js";
 import { numbersOnly, tokenCounts } from "./usage.js";
-import { uuid } from "./uuid.js";
-import type { TraceHeader } from "./trace.js";
-import type { SpanData, TraceData } from "./wire.js";
+import { uuid } from "./ids.js";
+import type { TraceHeader } from "../trace/trace.js";
+import type { SpanData, TraceData } from "./types.js";
 
 type Time = string | Date;
 type Timed<T, K extends keyof T> = Omit<T, K> & { [P in K]?: Time };
