@@ -1,7 +1,8 @@
 /** The public surface shared by every runtime entry (Node, browsers). */
 export { Client, type ScoreOptions } from "./client/client.js";
 export type { PandaProbeOptions } from "./config/options.js";
-export type { Context, ContextManager } from "./context/context.js";
+export type { ContextManager } from "./context/context-manager.js";
+export type { Context } from "./trace/trace-context.js";
 export { getSessionId, getUserId, session, setSession, setUser, user } from "./trace/scope.js";
 export { PandaProbeError, type PandaProbeErrorCode } from "./base/errors.js";
 export {

@@ -1,6 +1,6 @@
 import { DEV } from "./base/dev.js";
 import { checkOptions } from "./config/check.js";
-import { setContextManager, StackContextManager } from "./context/context.js";
+import { setContextManager, StackContextManager } from "./context/context-manager.js";
 import { loadedZone, ZoneContextManager } from "./context/zone.js";
 import { browserPlatform } from "./platform/browser.js";
 import { setPlatform } from "./platform/platform.js";

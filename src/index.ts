@@ -1,5 +1,5 @@
 import { AsyncLocalStorageContextManager } from "./context/async-local-storage.js";
-import { setContextManager } from "./context/context.js";
+import { setContextManager } from "./context/context-manager.js";
 import { nodePlatform } from "./platform/node.js";
 import { setPlatform } from "./platform/platform.js";
 

@@ -1,9 +1,10 @@
 import { DEV } from "../base/dev.js";
 import type { Env } from "../config/env.js";
 import { configError, resolveConfig, type PandaProbeOptions, type ResolvedConfig } from "../config/options.js";
-import { contextManager } from "../context/context.js";
+import { activeContext } from "../trace/trace-context.js";
 import { PandaProbeError } from "../base/errors.js";
-import type { Envelope, Exporter } from "../export/types.js";
+import { TracePipeline } from "../export/pipeline.js";
+import type { Exporter } from "../export/types.js";
 import { ScoreDataType } from "../wire/enums.js";
 import {
   assertFunction,
@@ -14,15 +15,13 @@ import {
   assertString,
   assertUuid,
 } from "../base/guards.js";
-import { clampShort } from "../wire/limits.js";
-import { traceBodies } from "../wire/payload.js";
 import type { Recorder } from "../trace/recorder.js";
 import { runInTrace } from "../trace/run-in.js";
 import { jsonObject } from "../wire/serialize.js";
 import type { Span } from "../trace/span.js";
 import { checkPrebuilt, normalizePrebuilt, type PrebuiltTrace } from "../wire/prebuilt.js";
-import { Trace, TRACE_OPTION_KEYS, type TraceHeader, type TraceOptions } from "../trace/trace.js";
-import type { SpanData, TraceScoreData } from "../wire/types.js";
+import { Trace, TRACE_OPTION_KEYS, type TraceOptions } from "../trace/trace.js";
+import type { TraceScoreData } from "../wire/types.js";
 import { currentPlatform } from "../platform/platform.js";
 import { dispatchError, type ErrorHandler } from "./report.js";
 import { traceFunction, spanFunction, type SpanFnOptions, type TraceFnOptions } from "../trace/decorators.js";
@@ -48,10 +47,10 @@ function scoreDataType(value: number | boolean | string): ScoreDataType {
  */
 export class Client {
   // Declared and assigned in the constructor: bundles for ES2020 turn each class field
-  // initializer into a helper call. The client's plumbing lives in the recorder's closure.
+  // initializer into a helper call.
   declare readonly config: ResolvedConfig;
   declare private readonly exporter: Exporter | undefined;
-  declare private readonly recorder: Recorder | undefined;
+  declare private readonly pipeline: TracePipeline | undefined;
   declare private readonly handlers: Set<ErrorHandler>;
   declare private readonly stopFlushOnExit: (() => void) | undefined;
   declare private stopping: Promise<void> | undefined;
@@ -65,49 +64,12 @@ export class Client {
     // A custom exporter decides itself where traces go; the built-in ones need credentials.
     const refused = config.exporter ? undefined : platform.refuse(config);
     if (refused) throw configError(refused);
-    const { debug, maxPayloadSize } = config;
     const printed = new Set<string>();
-    const report = (error: PandaProbeError) => dispatchError(error, handlers, printed, debug);
-    const log = debug ? (message: string) => console.debug(`[pandaprobe] ${message}`) : undefined;
+    const report = (error: PandaProbeError) => dispatchError(error, handlers, printed, config.debug);
+    const log = config.debug ? (message: string) => console.debug(`[pandaprobe] ${message}`) : undefined;
     const exporter = (this.exporter = config.exporter ?? platform.createExporter(config, { report, log }));
-    const environment = clampShort(config.environment);
-    const release = clampShort(config.release);
-    /** Tracing never throws into the host: an internal failure is reported instead. */
-    const failed = (error: unknown) =>
-      report(new PandaProbeError("internal", `PandaProbe: could not record a trace: ${String(error)}`, { cause: error }));
-    const envelopes = (header: TraceHeader, spans: SpanData[]): Envelope[] => {
-      try {
-        const bodies = traceBodies(header, spans, maxPayloadSize);
-        log?.(`trace ${header.trace_id} queued (${spans.length} spans, ${bodies.length} request(s))`);
-        return bodies.map((body) => ({ path: "/traces", body }));
-      } catch (error) {
-        failed(error);
-        return [];
-      }
-    };
-    /** The trace's data is taken now; its serialization waits where the exporter can defer it (browsers). */
-    const enqueue = (data: () => [TraceHeader, SpanData[]]) => {
-      let header: TraceHeader, spans: SpanData[];
-      try {
-        [header, spans] = data();
-      } catch (error) {
-        return failed(error);
-      }
-      if (exporter.enqueueLater) exporter.enqueueLater(() => envelopes(header, spans));
-      else for (const envelope of envelopes(header, spans)) exporter.enqueue(envelope);
-    };
-    const recorder: Recorder = (this.recorder = {
-      recordTrace: (trace, spans) => enqueue(() => [trace.header(environment, release), spans.map((span) => span.toData())]),
-      recordData: enqueue,
-    });
-    if (DEV && process.env.NODE_ENV !== "production") {
-      const warned = new Set<string>();
-      recorder.warnOnce = (key, message) => {
-        if (warned.has(key)) return;
-        warned.add(key);
-        console.warn(`[pandaprobe] ${message}`);
-      };
-    }
+    const { environment, release, maxPayloadSize } = config;
+    this.pipeline = new TracePipeline({ exporter, environment, release, maxPayloadSize, report, log });
     this.stopFlushOnExit = platform.flushOnExit?.(() => this.flush());
   }
 
@@ -115,9 +77,14 @@ export class Client {
     return this.exporter !== undefined;
   }
 
-  /** @internal Where traces of this client go; undefined when disabled. */
-  tracesRecorder(): Recorder | undefined {
-    return this.recorder;
+  /** @internal Where this client's traces go; undefined when disabled. */
+  recorder(): Recorder | undefined {
+    return this.pipeline;
+  }
+
+  /** @internal Traces still running on this client end in next (init() replaced this client). */
+  handOver(next: Client): void {
+    this.pipeline?.handOver(next.pipeline);
   }
 
   /** Registers a handler for this client's background errors; returns a function that removes it. */
@@ -134,13 +101,13 @@ export class Client {
       assertKnownKeys(options, TRACE_OPTION_KEYS, "startTrace option");
       if (fn !== undefined) assertFunction(fn, "startTrace()'s callback");
     }
-    const ctx = contextManager().active();
-    const trace = new Trace(name, options, resolveIds(options, ctx), this.recorder);
+    const ctx = activeContext();
+    const trace = new Trace(name, options, resolveIds(options, ctx), this.pipeline);
     return fn === undefined ? trace : runInTrace(ctx, trace, () => fn(trace));
   }
 
   trace<F extends (...args: any[]) => any>(fn: F, options?: TraceFnOptions): F {
-    return traceFunction(() => this.recorder, fn, options);
+    return traceFunction(() => this.pipeline, fn, options);
   }
 
   span<F extends (...args: any[]) => any>(fn: F, options?: SpanFnOptions): F {
@@ -148,11 +115,11 @@ export class Client {
   }
 
   getCurrentTrace(): Trace | undefined {
-    return contextManager().active().trace;
+    return activeContext().trace;
   }
 
   getCurrentSpan(): Span | undefined {
-    return contextManager().active().span;
+    return activeContext().span;
   }
 
   /** Scores a trace; the value goes on the wire as a string with its data type. */
@@ -192,7 +159,7 @@ export class Client {
     if (DEV && process.env.NODE_ENV !== "production") checkPrebuilt(trace);
     // Ids are read here, in the caller's scope; production builds report an unreadable trace instead of throwing.
     const ids = resolveIds({ sessionId: trace?.session_id, userId: trace?.user_id });
-    this.recorder?.recordData(() => normalizePrebuilt(trace, ids, this.config));
+    this.pipeline?.record(() => normalizePrebuilt(trace, ids));
   }
 
   /** Resolves when everything queued before the call is delivered or given up. */

@@ -2,12 +2,23 @@ import { Client } from "./client.js";
 import type { ScoreOptions } from "./client.js";
 import type { PandaProbeOptions } from "../config/options.js";
 import { currentPlatform } from "../platform/platform.js";
-import { shared } from "../shared.js";
+import { realmSlot } from "../base/realm.js";
 import type { Span } from "../trace/span.js";
 import type { Trace, TraceOptions } from "../trace/trace.js";
 import type { PrebuiltTrace } from "../wire/prebuilt.js";
 import { spanFunction, traceFunction, type SpanFnOptions, type TraceFnOptions } from "../trace/decorators.js";
 
+/** The global client's state, one per realm however many copies of the SDK load (see realmSlot). */
+interface GlobalClient {
+  client?: Client;
+  autoInitDone?: boolean;
+  /** The disabled client that hands out non-recording traces while there is no global one. */
+  inert?: Client;
+  /** Shutdowns of the clients init() replaced, which flush() and shutdown() wait for. */
+  retired?: Promise<unknown>;
+}
+
+const shared = realmSlot<GlobalClient>("client.v2", () => ({}));
 
 /** Creates the global client from options over `PANDAPROBE_*` variables, replacing (and shutting down) any earlier one. */
 export function init(options?: PandaProbeOptions): Client {
@@ -15,9 +26,7 @@ export function init(options?: PandaProbeOptions): Client {
   const previous = shared.client;
   shared.client = client;
   shared.autoInitDone = true;
-  const old = previous?.tracesRecorder();
-  // Traces still running on the replaced client end in its replacement (and in the one after, if replaced again).
-  if (old) old.recordTrace = (trace, spans) => client.tracesRecorder()?.recordTrace(trace, spans);
+  previous?.handOver(client);
   // A custom exporter that fails to stop must not fail every later flush(), nor go unhandled.
   if (previous) shared.retired = Promise.all([shared.retired, previous.shutdown().catch(() => {})]);
   return client;
@@ -64,7 +73,7 @@ export function startTrace<T>(name: string, options?: TraceOptions, fn?: (trace:
 
 /** The `@trace` decorator as a higher-order function; the wrapper has fn's type and shape. */
 export function trace<F extends (...args: any[]) => any>(fn: F, options?: TraceFnOptions): F {
-  return traceFunction(() => getClient()?.tracesRecorder(), fn, options);
+  return traceFunction(() => getClient()?.recorder(), fn, options);
 }
 
 /** The `@span` decorator: a span of the current trace, or fn itself outside a trace. */

@@ -1,13 +1,16 @@
 import { assertFunction } from "../base/guards.js";
-import { shared } from "../shared.js";
+import { realmSlot } from "../base/realm.js";
 
 export type ErrorHandler = (error: Error) => void;
+
+/** The global handlers, one set per realm (see realmSlot). */
+const globalHandlers = realmSlot<Set<ErrorHandler>>("error-handlers.v1", () => new Set());
 
 /** Registers a handler for every client's background errors; returns a function that removes it. */
 export function onError(handler: ErrorHandler): () => void {
   assertFunction(handler, "onError handler");
-  shared.handlers.add(handler);
-  return () => shared.handlers.delete(handler);
+  globalHandlers.add(handler);
+  return () => globalHandlers.delete(handler);
 }
 
 /**
@@ -20,7 +23,7 @@ export function dispatchError(
   printed: Set<string>,
   debug: boolean,
 ): void {
-  const handlers = [...clientHandlers, ...shared.handlers];
+  const handlers = [...clientHandlers, ...globalHandlers];
   for (const handler of handlers) {
     try {
       handler(error);

@@ -1,25 +1,19 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { newContext, NO_DEFAULTS, ROOT_CONTEXT, type Context, type ContextManager, type Defaults } from "./context.js";
+import type { ContextManager } from "./context-manager.js";
 
-/** Node's carrier: the context follows awaits, timers, promise chains and I/O callbacks. */
+/** Node's carrier: the value follows awaits, timers, promise chains and I/O callbacks. */
 export class AsyncLocalStorageContextManager implements ContextManager {
-  private readonly storage = new AsyncLocalStorage<Context>();
+  private readonly storage = new AsyncLocalStorage<unknown>();
 
-  active(): Context {
-    return this.storage.getStore() ?? ROOT_CONTEXT;
+  active(): unknown {
+    return this.storage.getStore();
   }
 
-  with<T>(ctx: Context, fn: () => T): T {
-    return this.storage.run(ctx, fn);
+  with<T>(value: unknown, fn: () => T): T {
+    return this.storage.run(value, fn);
   }
 
-  defaults(): Defaults {
-    return this.active().defaults ?? NO_DEFAULTS;
-  }
-
-  /** For the rest of this flow and what it schedules, like a request's middleware expects. */
-  setDefaults(defaults: Defaults): void {
-    const ctx = this.active();
-    this.storage.enterWith(newContext(ctx, ctx.trace, ctx.span, undefined, undefined, defaults));
+  enterWith(value: unknown): void {
+    this.storage.enterWith(value);
   }
 }

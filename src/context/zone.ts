@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, TabDefaults, type Context, type ContextManager } from "./context.js";
+import type { ContextManager } from "./context-manager.js";
 
 /** The slice of zone.js this carrier uses; zone.js stays an optional peer, never imported. */
 interface ZoneLike {
@@ -12,24 +12,23 @@ interface ZoneStatic {
 const KEY = "pandaprobe.context";
 
 /**
- * Browser carrier when the app loads zone.js: the context rides on forked zones through timers,
+ * Browser carrier when the app loads zone.js: the value rides on forked zones through timers,
  * promise chains, event listeners and, for code compiled to ES2016 or lower, awaits.
  */
-export class ZoneContextManager extends TabDefaults implements ContextManager {
+export class ZoneContextManager implements ContextManager {
   // Assigned, not a parameter property: bundles for ES2020 turn those into a helper call.
   declare private readonly zone: ZoneStatic;
 
   constructor(zone: ZoneStatic) {
-    super();
     this.zone = zone;
   }
 
-  active(): Context {
-    return (this.zone.current.get(KEY) as Context | undefined) ?? ROOT_CONTEXT;
+  active(): unknown {
+    return this.zone.current.get(KEY);
   }
 
-  with<T>(ctx: Context, fn: () => T): T {
-    return this.zone.current.fork({ name: "pandaprobe", properties: { [KEY]: ctx } }).run(fn);
+  with<T>(value: unknown, fn: () => T): T {
+    return this.zone.current.fork({ name: "pandaprobe", properties: { [KEY]: value } }).run(fn);
   }
 }
 

@@ -2,7 +2,7 @@ import type { Env } from "../config/env.js";
 import type { PandaProbeOptions, ResolvedConfig } from "../config/options.js";
 import type { PandaProbeError } from "../base/errors.js";
 import type { Exporter } from "../export/types.js";
-import { shared } from "../shared.js";
+import { realmSlot } from "../base/realm.js";
 
 /** What a client needs from its runtime, so the core stays free of Node and browser specifics. */
 export interface Platform {
@@ -27,12 +27,14 @@ export interface ExporterHooks {
   log: ((message: string) => void) | undefined;
 }
 
+const slot = realmSlot<{ platform?: Platform }>("platform.v1", () => ({}));
+
 export function setPlatform(next: Platform): void {
-  shared.platform = next;
+  slot.platform = next;
 }
 
 export function currentPlatform(): Platform {
-  const { platform } = shared;
+  const { platform } = slot;
   if (!platform) throw new Error("PandaProbe: no platform registered; import the SDK from its package entry.");
   return platform;
 }

@@ -1,5 +1,5 @@
 import { DEV } from "../base/dev.js";
-import { contextManager } from "../context/context.js";
+import { activeContext } from "./trace-context.js";
 import { assertFunction, assertIds, assertKnownKeys, assertOptionalString } from "../base/guards.js";
 import { spanInputFromArgs, traceInputFromArgs, traceOutputFromResult } from "../wire/messages.js";
 import type { Recorder } from "./recorder.js";
@@ -40,7 +40,7 @@ export function traceFunction<F extends AnyFunction>(
   return keepIdentity(function (this: unknown, ...args: unknown[]) {
     const recorder = recorderNow();
     if (recorder === undefined) return fn.apply(this, args);
-    const ctx = contextManager().active();
+    const ctx = activeContext();
     const trace = new Trace(name, options, resolveIds(options, ctx), recorder);
     if (options?.input === undefined) trace.setInput(traceInputFromArgs(args));
     return runInTrace(ctx, trace, () => fn.apply(this, args), traceOutputFromResult);
@@ -57,7 +57,7 @@ export function spanFunction<F extends AnyFunction>(fn: F, options?: SpanFnOptio
   const name = options?.name || fn.name || "span";
   const spanOptions: SpanOptions = { kind: options?.kind, model: options?.model, metadata: options?.metadata };
   return keepIdentity(function (this: unknown, ...args: unknown[]) {
-    const ctx = contextManager().active();
+    const ctx = activeContext();
     const trace = ctx.trace;
     if (trace === undefined || !trace.recording || trace.ended) return fn.apply(this, args);
     const parent = ctx.span?.trace === trace ? ctx.span.spanId : undefined;

@@ -1,5 +1,5 @@
 import { DEV } from "../base/dev.js";
-import { contextManager, type Context } from "../context/context.js";
+import { activeContext, activeDefaults, type Context } from "./trace-context.js";
 import { assertIds } from "../base/guards.js";
 
 /**
@@ -8,10 +8,10 @@ import { assertIds } from "../base/guards.js";
  */
 export function resolveIds(
   explicit: { sessionId?: string; userId?: string } | undefined,
-  ctx: Context = contextManager().active(),
+  ctx: Context = activeContext(),
 ): { sessionId: string | undefined; userId: string | undefined } {
   if (DEV && process.env.NODE_ENV !== "production") assertIds(explicit);
-  const defaults = contextManager().defaults();
+  const defaults = activeDefaults();
   return {
     sessionId: firstString(explicit?.sessionId, ctx.sessionId, defaults.sessionId),
     userId: firstString(explicit?.userId, ctx.userId, defaults.userId),

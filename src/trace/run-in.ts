@@ -1,13 +1,12 @@
-import { contextManager, newContext, type Context } from "../context/context.js";
+import { newContext, withContext, type Context } from "./trace-context.js";
 import { observe, type Outcome } from "./observe.js";
 import type { Span } from "./span.js";
 import type { Trace } from "./trace.js";
 
 /** Runs fn with trace and span current over parent (the context the caller already read), reporting how it settled. */
 function runWith<T>(parent: Context, trace: Trace, span: Span | undefined, fn: () => T, outcome: Outcome): T {
-  const manager = contextManager();
   const ctx = newContext(parent, trace, span);
-  return observe((f) => manager.with(ctx, f), fn, outcome);
+  return observe((f) => withContext(ctx, f), fn, outcome);
 }
 
 /** Runs fn with span current; ends the span when fn settles, as ERROR when it throws. */

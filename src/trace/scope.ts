@@ -1,6 +1,6 @@
 import { DEV } from "../base/dev.js";
 import { assertFunction, assertOptionalString, assertString } from "../base/guards.js";
-import { contextManager, newContext } from "../context/context.js";
+import { activeContext, activeDefaults, newContext, setDefaults, withContext } from "./trace-context.js";
 
 /**
  * Runs fn with `sessionId` in scope for everything it does, sync or async. The outer value is
@@ -11,9 +11,8 @@ export function session<T>(sessionId: string, fn: () => T): T {
     assertString(sessionId, "session id");
     assertFunction(fn, "session()'s callback");
   }
-  const manager = contextManager();
-  const ctx = manager.active();
-  return manager.with(newContext(ctx, ctx.trace, ctx.span, sessionId), fn);
+  const ctx = activeContext();
+  return withContext(newContext(ctx, ctx.trace, ctx.span, sessionId), fn);
 }
 
 /** As `session()`, for the user id. */
@@ -22,9 +21,8 @@ export function user<T>(userId: string, fn: () => T): T {
     assertString(userId, "user id");
     assertFunction(fn, "user()'s callback");
   }
-  const manager = contextManager();
-  const ctx = manager.active();
-  return manager.with(newContext(ctx, ctx.trace, ctx.span, undefined, userId), fn);
+  const ctx = activeContext();
+  return withContext(newContext(ctx, ctx.trace, ctx.span, undefined, userId), fn);
 }
 
 /**
@@ -37,23 +35,19 @@ export function user<T>(userId: string, fn: () => T): T {
  */
 export function setSession(sessionId: string | undefined): void {
   if (DEV && process.env.NODE_ENV !== "production") assertOptionalString(sessionId, "session id");
-  const manager = contextManager();
-  manager.setDefaults({ ...manager.defaults(), sessionId });
+  setDefaults({ ...activeDefaults(), sessionId });
 }
 
 export function setUser(userId: string | undefined): void {
   if (DEV && process.env.NODE_ENV !== "production") assertOptionalString(userId, "user id");
-  const manager = contextManager();
-  manager.setDefaults({ ...manager.defaults(), userId });
+  setDefaults({ ...activeDefaults(), userId });
 }
 
 /** The effective session id here and now: innermost scope, else the imperative value. */
 export function getSessionId(): string | undefined {
-  const manager = contextManager();
-  return manager.active().sessionId ?? manager.defaults().sessionId;
+  return activeContext().sessionId ?? activeDefaults().sessionId;
 }
 
 export function getUserId(): string | undefined {
-  const manager = contextManager();
-  return manager.active().userId ?? manager.defaults().userId;
+  return activeContext().userId ?? activeDefaults().userId;
 }

@@ -1,5 +1,5 @@
 import { DEV } from "../base/dev.js";
-import { contextManager } from "../context/context.js";
+import { activeContext } from "./trace-context.js";
 import { SpanKind, SpanStatusCode } from "../wire/enums.js";
 import { assertOneOf, assertPlainObject, assertString } from "../base/guards.js";
 import { clampName, clampShort } from "../wire/limits.js";
@@ -105,7 +105,7 @@ export class Span extends Observation {
   span<T>(name: string, options: SpanOptions | undefined, fn: (span: Span) => T): T;
   span<T>(name: string, options?: SpanOptions, fn?: (span: Span) => T): Span | T {
     const child = this.trace.openSpan(name, options, this.spanId);
-    return fn === undefined ? child : runInSpan(contextManager().active(), child, () => fn(child), false);
+    return fn === undefined ? child : runInSpan(activeContext(), child, () => fn(child), false);
   }
 
   setModel(model: string): this {

@@ -1,5 +1,5 @@
 import { DEV } from "../base/dev.js";
-import { contextManager } from "../context/context.js";
+import { activeContext } from "./trace-context.js";
 import { TraceStatus } from "../wire/enums.js";
 import { assertOneOf, assertString, assertTags } from "../base/guards.js";
 import { clampName, clampShort, MAX_ID_LENGTH } from "../wire/limits.js";
@@ -9,7 +9,7 @@ import { Observation } from "./observation.js";
 import { errorText, Span, type SpanOptions } from "./span.js";
 import { isoTime } from "../wire/time.js";
 import { uuid } from "../wire/ids.js";
-import type { TraceData } from "../wire/types.js";
+import type { TraceHeader } from "../wire/types.js";
 
 export interface TraceOptions {
   input?: unknown;
@@ -20,9 +20,6 @@ export interface TraceOptions {
 }
 
 export const TRACE_OPTION_KEYS = ["input", "sessionId", "userId", "tags", "metadata"] as const;
-
-/** The wire fields of a trace, without its spans. */
-export type TraceHeader = Omit<TraceData, "spans">;
 
 /** One logical run (a user turn of an agent) and its tree of spans. */
 export class Trace extends Observation {
@@ -87,7 +84,7 @@ export class Trace extends Observation {
   span(name: string, options?: SpanOptions): Span;
   span<T>(name: string, options: SpanOptions | undefined, fn: (span: Span) => T): T;
   span<T>(name: string, options?: SpanOptions, fn?: (span: Span) => T): Span | T {
-    const ctx = contextManager().active();
+    const ctx = activeContext();
     const current = ctx.span;
     const span = this.openSpan(name, options, current?.trace === this ? current.spanId : undefined);
     return fn === undefined ? span : runInSpan(ctx, span, () => fn(span), false);
@@ -102,7 +99,7 @@ export class Trace extends Observation {
 
   /** @internal */
   spanEnded(span: Span): void {
-    if (this.endedAt !== undefined) this.recorder?.recordTrace(this, [span]);
+    if (this.endedAt !== undefined) this.record([span]);
   }
 
   /** Adds tags (the backend unions them). */
@@ -130,10 +127,16 @@ export class Trace extends Observation {
     if (this.endedAt !== undefined) return;
     this.endedAt = Date.now();
     this.status ??= "COMPLETED";
-    this.recorder?.recordTrace(this, this.spans);
+    this.record(this.spans);
   }
 
-  header(environment: string | undefined, release: string | undefined): TraceHeader {
+  /** Hands the trace with these spans to its recorder; the wire data is made when the recorder asks. */
+  private record(spans: readonly Span[]): void {
+    this.recorder?.record(() => [this.header(), spans.map((span) => span.toData())]);
+  }
+
+  /** The wire fields as they are now; the client adds its environment and release. */
+  header(): TraceHeader {
     return {
       trace_id: this.traceId,
       name: this.name,
@@ -146,8 +149,6 @@ export class Trace extends Observation {
       session_id: this.sessionId,
       user_id: this.userId,
       tags: this.tags,
-      environment,
-      release,
     } as TraceHeader;
   }
 }

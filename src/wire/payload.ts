@@ -1,7 +1,6 @@
 import { MAX_SPANS_PER_REQUEST } from "./limits.js";
 import { jsonByteLength, truncateString } from "./serialize.js";
-import type { TraceHeader } from "../trace/trace.js";
-import type { SpanData } from "./types.js";
+import type { SpanData, TraceHeader } from "./types.js";
 
 type Holder = Record<string, unknown>;
 

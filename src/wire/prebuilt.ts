@@ -5,8 +5,7 @@ import { jsonObject, snapshot } from "./serialize.js";
 import { isoTime, isWireTime } from "./time.js";
 import { numbersOnly, tokenCounts } from "./usage.js";
 import { uuid } from "./ids.js";
-import type { TraceHeader } from "../trace/trace.js";
-import type { SpanData, TraceData } from "./types.js";
+import type { SpanData, TraceData, TraceHeader } from "./types.js";
 
 type Time = string | Date;
 type Timed<T, K extends keyof T> = Omit<T, K> & { [P in K]?: Time };
@@ -113,7 +112,6 @@ function prebuiltSpan(span: PrebuiltSpan, traceStart: string): SpanData {
 export function normalizePrebuilt(
   trace: PrebuiltTrace,
   ids: { sessionId: string | undefined; userId: string | undefined },
-  defaults: { environment: string | undefined; release: string | undefined },
 ): [TraceHeader, SpanData[]] {
   const started = wireTime(trace.started_at) ?? isoTime(Date.now());
   const header = {
@@ -128,8 +126,8 @@ export function normalizePrebuilt(
     session_id: clampShort(ids.sessionId),
     user_id: clampShort(ids.userId),
     tags: Array.isArray(trace.tags) ? trace.tags.filter((t) => typeof t === "string") : undefined,
-    environment: clampShort(trace.environment ?? defaults.environment),
-    release: clampShort(trace.release ?? defaults.release),
+    environment: clampShort(trace.environment),
+    release: clampShort(trace.release),
   } as TraceHeader;
   return [header, (Array.isArray(trace.spans) ? trace.spans : []).map((s) => prebuiltSpan(s, started))];
 }

@@ -51,6 +51,9 @@ export interface TraceData {
   spans: SpanData[];
 }
 
+/** The wire fields of a trace, without its spans. */
+export type TraceHeader = Omit<TraceData, "spans">;
+
 /** `CreateTraceScoreRequest`: the body of `POST /evaluations/trace-scores`. */
 export interface TraceScoreData {
   trace_id: string;

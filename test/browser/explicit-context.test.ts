@@ -23,7 +23,7 @@ import {
   startTrace,
   user,
 } from "../../src/index.browser.js";
-import { contextManager, StackContextManager } from "../../src/context/context.js";
+import { contextManager, StackContextManager } from "../../src/context/context-manager.js";
 import type { TraceData } from "../../src/wire/types.js";
 import { validateTrace } from "../support/contract.js";
 import { capturingExporter } from "./support/capture.js";

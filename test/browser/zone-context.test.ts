@@ -62,7 +62,7 @@ function spanOf(trace: TraceData, name: string) {
 
 describe("the entry with zone.js loaded first", () => {
   it("carries the context on zones", async () => {
-    const { contextManager } = await import("../../src/context/context.js");
+    const { contextManager } = await import("../../src/context/context-manager.js");
     const { ZoneContextManager } = await import("../../src/context/zone.js");
     expect(typeof (globalThis as { Zone?: unknown }).Zone).toBe("function");
     expect(contextManager()).toBeInstanceOf(ZoneContextManager);

@@ -4,5 +4,8 @@
  * the SDK as a fresh page or process would load it forgets them first.
  */
 export function forgetSdkGlobals(): void {
-  delete (globalThis as Record<symbol, unknown>)[Symbol.for("pandaprobe.shared.v1")];
+  const realm = globalThis as Record<symbol, unknown>;
+  for (const key of Object.getOwnPropertySymbols(realm)) {
+    if (Symbol.keyFor(key)?.startsWith("pandaprobe.")) delete realm[key];
+  }
 }
