@@ -6,6 +6,7 @@ const entries = {
   index: "src/index.ts",
   browser: "src/index.browser.ts",
   relay: "src/relay/index.ts",
+  "integration-kit": "src/integration-kit.ts",
   openai: "src/integrations/openai.ts",
   ai: "src/integrations/ai-sdk.ts",
   anthropic: "src/integrations/anthropic.ts",

@@ -113,7 +113,7 @@ async function bundleWithVite(source) {
  * costs before the API on top of it, so the bar can be weighed against it.
  */
 const EXPORT_LAYER = `export { browserPlatform } from "./src/platform/browser.ts";`;
-const MODEL = `export { Trace } from "./src/model/trace.ts"; export { traceBodies } from "./src/model/payload.ts";`;
+const MODEL = `export { Trace } from "./src/trace/trace.ts"; export { traceBodies } from "./src/wire/payload.ts";`;
 const LAYERS = {
   "idb (the IndexedDB wrapper the issue names)": `export { openDB } from "idb";`,
   "export layer: IndexedDB + memory queue, Web Locks, BroadcastChannel, keepalive, retries, sender (with idb)": EXPORT_LAYER,

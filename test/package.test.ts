@@ -22,6 +22,7 @@ const ENTRY_NAMES: Record<string, string[]> = {
     "SpanKind", "SpanStatusCode", "TraceStatus", "ScoreDataType",
   ],
   "pandaprobe/relay": ["createRelayHandler"],
+  "pandaprobe/integration-kit": ["assertKnownKeys", "traceInputFromArgs", "traceOutputFromResult"],
   "pandaprobe/openai": ["wrapOpenAI"],
   "pandaprobe/anthropic": ["wrapAnthropic"],
   "pandaprobe/ai": ["pandaprobeMiddleware"],

@@ -13,10 +13,10 @@ import {
   assertOptionalString,
   assertPlainObject,
   assertString,
-  assertUuid,
 } from "../base/guards.js";
 import type { Recorder } from "../trace/recorder.js";
 import { runInTrace } from "../trace/run-in.js";
+import { assertUuid } from "../wire/ids.js";
 import { jsonObject } from "../wire/serialize.js";
 import type { Span } from "../trace/span.js";
 import { checkPrebuilt, normalizePrebuilt, type PrebuiltTrace } from "../wire/prebuilt.js";

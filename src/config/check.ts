@@ -1,4 +1,6 @@
-import { configError, DEFAULT_ENDPOINT, type PandaProbeOptions, type ResolvedConfig } from "./options.js";
+import { closestName } from "../base/suggest.js";
+import { DEFAULT_ENDPOINT } from "../wire/endpoint.js";
+import { configError, type PandaProbeOptions, type ResolvedConfig } from "./options.js";
 
 export type Kind = "string" | "boolean" | "positiveInt" | "nonNegativeInt" | "positiveNumber" | "function" | "exporter";
 
@@ -42,32 +44,8 @@ const CHECKS: Record<Kind, [(value: unknown) => boolean, string]> = {
   positiveNumber: [(v) => isNumber(v) && Number.isFinite(v) && v > 0, "a positive number"],
 };
 
-/** Edit distance, to suggest the option a typo meant. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = row[j]!;
-      row[j] = next;
-    }
-  }
-  return row[b.length]!;
-}
-
 function suggest(key: string): string {
-  const lower = key.toLowerCase();
-  let best: string | undefined;
-  let bestScore = 3;
-  for (const known of KNOWN) {
-    const score = distance(lower, known.toLowerCase());
-    if (score < bestScore) {
-      best = known;
-      bestScore = score;
-    }
-  }
+  const best = closestName(key, KNOWN);
   return best ? ` Did you mean "${best}"?` : ` Known options: ${KNOWN.join(", ")}.`;
 }
 

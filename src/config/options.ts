@@ -1,4 +1,5 @@
 import { PandaProbeError } from "../base/errors.js";
+import { DEFAULT_ENDPOINT } from "../wire/endpoint.js";
 import type { Exporter } from "../export/types.js";
 
 /** Options of `init()` / `new Client()`. Every one can also come from a `PANDAPROBE_*` variable. */
@@ -53,8 +54,6 @@ export interface ResolvedConfig {
   exporter: Exporter | undefined;
   dangerouslyAllowBrowser: boolean;
 }
-
-export const DEFAULT_ENDPOINT = "https://api.pandaprobe.com";
 
 const DEFAULTS = {
   endpoint: DEFAULT_ENDPOINT,

@@ -1,6 +1,7 @@
 import { PandaProbeError } from "../base/errors.js";
 import type { SendResult } from "./http-sender.js";
-import { backgroundTimer, backoffDelay, sleep } from "./retry.js";
+import { backgroundTimer, sleep } from "../base/timers.js";
+import { backoffDelay } from "./retry.js";
 import type { Envelope, Exporter } from "./types.js";
 
 export interface BatchExporterOptions {

@@ -1,6 +1,7 @@
 import { PandaProbeError, type PandaProbeErrorCode } from "../base/errors.js";
 import type { SendResult } from "./http-sender.js";
-import { backgroundTimer, backoffDelay } from "./retry.js";
+import { backgroundTimer } from "../base/timers.js";
+import { backoffDelay } from "./retry.js";
 import { jsonByteLength } from "../wire/serialize.js";
 import type { QueueStore } from "./store.js";
 import type { Envelope, Exporter } from "./types.js";

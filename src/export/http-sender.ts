@@ -2,7 +2,8 @@ import { DEV } from "../base/dev.js";
 import { PandaProbeError, type PandaProbeErrorCode } from "../base/errors.js";
 import { uuid } from "../wire/ids.js";
 import { failureDetail, type FailureDetail } from "./failure-detail.js";
-import { backgroundTimer, isRetryableStatus, parseRetryAfter } from "./retry.js";
+import { backgroundTimer } from "../base/timers.js";
+import { isRetryableStatus, parseRetryAfter } from "./retry.js";
 import type { Envelope } from "./types.js";
 
 /** The outcome of one HTTP attempt. Never a rejection: the exporter decides what to do with failures. */

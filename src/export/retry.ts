@@ -1,6 +1,6 @@
 /**
  * Retry policy of the export layer: which responses are worth another attempt and how long to wait.
- * Pure functions (plus an unref'd sleep) so they are trivially testable and isomorphic.
+ * Pure functions, so they are trivially testable and isomorphic.
  */
 
 /**
@@ -33,21 +33,4 @@ export function parseRetryAfter(header: string | null, now: number = Date.now())
  */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status <= 599);
-}
-
-/** The longest delay timers honour; beyond it Node fires after 1 ms instead. */
-export const MAX_TIMER_MS = 2_147_483_647;
-
-/**
- * A timer that never holds a Node process open on its own (Node returns a Timeout object,
- * browsers a number) and never fires early because its delay overflowed.
- */
-export function backgroundTimer(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
-  const timer = setTimeout(fn, Math.min(ms, MAX_TIMER_MS));
-  (timer as { unref?: () => void }).unref?.();
-  return timer;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => backgroundTimer(resolve, ms));
 }

@@ -17,10 +17,9 @@ import type {
 // The public signature names only the `ai` peer's types: @ai-sdk/provider is not one of ours.
 import type { LanguageModelMiddleware } from "ai";
 import { getClient, type TokenUsage } from "pandaprobe";
-import { DEV } from "../base/dev.js";
-import { assertIds, assertKnownKeys, assertOptionalString } from "../base/guards.js";
+import { DEV, assertIds, assertKnownKeys, assertOptionalString } from "pandaprobe/integration-kit";
 import { openLlmCall, safeParameters, type IntegrationIds, type LlmCall } from "./llm-call.js";
-import { assistantMessage, isObject, numberOr, parseArguments, recordResult, tokenUsage, type ToolUse } from "./openai-record.js";
+import { assistantMessage, isObject, numberOr, parseArguments, recordResult, reportedUsage, type ToolUse } from "./openai-record.js";
 
 export interface PandaProbeMiddlewareOptions extends IntegrationIds {
   /** Name of the LLM spans (and of standalone traces); by default `ai.generate` / `ai.stream`. */
@@ -167,7 +166,7 @@ function usageOf(usage: LanguageModelV3Usage | undefined): TokenUsage | undefine
   const input = usage.inputTokens as unknown;
   const output = usage.outputTokens as unknown;
   const flat = usage as unknown as Record<string, unknown>;
-  return tokenUsage({
+  return reportedUsage({
     prompt_tokens: isObject(input) ? numberOr(input.total) : numberOr(input),
     completion_tokens: isObject(output) ? numberOr(output.total) : numberOr(output),
     reasoning_tokens: isObject(output) ? numberOr(output.reasoning) : numberOr(flat.reasoningTokens),

@@ -77,7 +77,7 @@ function count(value: number | null | undefined): number {
  * Anthropic's input_tokens leaves out the cached part of the prompt, so the total adds both cache
  * counts to input and output: every token the call processed.
  */
-export function tokenUsage(usage: AnthropicUsage | undefined): TokenUsage | undefined {
+export function anthropicUsage(usage: AnthropicUsage | undefined): TokenUsage | undefined {
   if (!usage) return undefined;
   const prompt = count(usage.input_tokens);
   const completion = count(usage.output_tokens);

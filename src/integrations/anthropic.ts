@@ -22,7 +22,7 @@ import {
   assistantMessage,
   requestMessages,
   StreamedMessage,
-  tokenUsage,
+  anthropicUsage,
   toolUses,
   type AnthropicMessage,
   type AnthropicRequest,
@@ -131,7 +131,7 @@ function record(call: LlmCall, message: AnthropicMessage): unknown {
   const output = { messages: [assistantMessage(message)] };
   call.span.setOutput(output);
   if (typeof message.model === "string") call.span.setModel(message.model);
-  const usage = tokenUsage(message.usage);
+  const usage = anthropicUsage(message.usage);
   if (usage) call.span.setTokenUsage(usage);
   if (message.stop_reason) call.span.setMetadata({ stop_reason: message.stop_reason });
   return output;

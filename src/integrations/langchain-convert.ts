@@ -152,7 +152,7 @@ function withoutUndefined(usage: Record<string, number | undefined>): TokenUsage
  * Token usage of an LLM result: the message's `usage_metadata` (it has cache and reasoning
  * details), else the provider's `llmOutput.tokenUsage` (camelCase in JS, snake_case in some ports).
  */
-export function tokenUsage(result: LLMResult): TokenUsage | undefined {
+export function langchainUsage(result: LLMResult): TokenUsage | undefined {
   const message = (result.generations?.[0]?.[0] as { message?: unknown } | undefined)?.message;
   const usage = isMessage(message) ? (message as { usage_metadata?: unknown }).usage_metadata : undefined;
   if (isObject(usage)) {

@@ -21,16 +21,14 @@ import {
   type SpanOptions,
   type Trace,
 } from "pandaprobe";
-import { DEV } from "../base/dev.js";
-import { assertIds, assertKnownKeys, assertPlainObject, assertTags } from "../base/guards.js";
-import { traceInputFromArgs, traceOutputFromResult } from "../wire/messages.js";
+import { DEV, assertIds, assertKnownKeys, assertPlainObject, assertTags, traceInputFromArgs, traceOutputFromResult } from "pandaprobe/integration-kit";
 import {
   llmOutput,
   modelParameters,
   normalize,
   requestedModel,
   responseModel,
-  tokenUsage,
+  langchainUsage,
   toolInput,
   toWireDocument,
   toWireMessage,
@@ -246,7 +244,7 @@ abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
       this.endRun(runId, (run) => {
         const message = llmOutput(output);
         if (message !== undefined) run.span.setOutput(message);
-        const usage = tokenUsage(output);
+        const usage = langchainUsage(output);
         if (usage) run.span.setTokenUsage(usage);
         const model = responseModel(output);
         if (model) run.span.setModel(model);

@@ -1,7 +1,5 @@
 import { getClient, getCurrentSpan, getCurrentTrace, startTrace, type Span, type Trace } from "pandaprobe";
-import { DEV } from "../base/dev.js";
-import { traceInputFromArgs, traceOutputFromResult } from "../wire/messages.js";
-import { assertIds, assertKnownKeys } from "../base/guards.js";
+import { DEV, assertIds, assertKnownKeys, traceInputFromArgs, traceOutputFromResult } from "pandaprobe/integration-kit";
 
 /** Ids given to a wrapper or integration constructor: explicit, so they beat scoped ones. */
 export interface IntegrationIds {

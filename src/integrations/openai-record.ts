@@ -55,7 +55,7 @@ export function numberOr(value: unknown): number | undefined {
 }
 
 /** Token usage with the keys the provider did not report left out. */
-export function tokenUsage(fields: TokenUsage): TokenUsage | undefined {
+export function reportedUsage(fields: TokenUsage): TokenUsage | undefined {
   const kept: TokenUsage = {};
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) kept[key] = value;
   return Object.keys(kept).length ? kept : undefined;
@@ -69,7 +69,7 @@ export function openAIUsage(usage: unknown, prompt: "prompt" | "input", completi
   if (!isObject(usage)) return undefined;
   const promptDetails = usage[`${prompt}_tokens_details`];
   const completionDetails = usage[`${completion}_tokens_details`];
-  return tokenUsage({
+  return reportedUsage({
     prompt_tokens: numberOr(usage[`${prompt}_tokens`]),
     completion_tokens: numberOr(usage[`${completion}_tokens`]),
     total_tokens: numberOr(usage.total_tokens),

@@ -1,10 +1,9 @@
 import { DEV } from "../base/dev.js";
-import { DEFAULT_ENDPOINT } from "../config/options.js";
 import { createBrowserExporter } from "../export/browser-exporter.js";
 import { createBrowserHttpSender } from "../export/http-sender.js";
 import { openIdbStore } from "../export/idb-store.js";
 import { memoryStore } from "../export/store.js";
-import { DEFAULT_MAX_BODY_BYTES } from "../relay/options.js";
+import { DEFAULT_ENDPOINT, DEFAULT_MAX_BODY_BYTES } from "../wire/endpoint.js";
 import type { Platform } from "./platform.js";
 
 const QUEUE_NAME = "pandaprobe-queue";

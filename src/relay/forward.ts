@@ -1,5 +1,5 @@
 /** Sending a validated body to PandaProbe with the server's credentials, and relaying the answer. */
-import { backgroundTimer } from "../export/retry.js";
+import { backgroundTimer } from "../base/timers.js";
 import { SDK_VERSION } from "../base/version.js";
 import { readCapped } from "./body.js";
 import { detail } from "./responses.js";

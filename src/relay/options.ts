@@ -1,5 +1,7 @@
 import { PandaProbeError } from "../base/errors.js";
-import { MAX_TIMER_MS } from "../export/retry.js";
+import { closestName } from "../base/suggest.js";
+import { DEFAULT_ENDPOINT, DEFAULT_MAX_BODY_BYTES } from "../wire/endpoint.js";
+import { MAX_TIMER_MS } from "../base/timers.js";
 
 /**
  * What `authorize` decides for one request:
@@ -48,8 +50,6 @@ export interface ResolvedRelayOptions {
   fetch: typeof fetch;
 }
 
-export const DEFAULT_ENDPOINT = "https://api.pandaprobe.com";
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 const KNOWN = [
@@ -67,31 +67,8 @@ function fail(message: string): never {
   throw new PandaProbeError("config", `createRelayHandler: ${message}`);
 }
 
-/** Edit distance, to suggest the option a typo meant. */
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
-
-function commonPrefix(a: string, b: string): number {
-  let n = 0;
-  while (n < a.length && a[n] === b[n]) n++;
-  return n;
-}
-
 function unknownOption(name: string): never {
-  const lower = name.toLowerCase();
-  const guess =
-    KNOWN.find((k) => k.toLowerCase() === lower) ??
-    KNOWN.find((k) => distance(k.toLowerCase(), lower) <= 2) ??
-    KNOWN.find((k) => commonPrefix(k.toLowerCase(), lower) >= 5);
+  const guess = closestName(name, KNOWN);
   fail(`unknown option "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}; known options: ${KNOWN.join(", ")}`);
 }
 

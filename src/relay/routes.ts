@@ -1,4 +1,4 @@
-import { isUuid } from "./validate.js";
+import { isUuid } from "../wire/ids.js";
 
 /** An ingestion route the relay forwards, with the upstream path it maps to. */
 export type Route =

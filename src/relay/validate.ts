@@ -1,8 +1,11 @@
 /**
  * The ingestion contract (`schema/ingestion.schema.json`) as a small hand-written validator, so the
  * relay rejects what the SDK would never send without shipping a JSON-schema engine to servers.
- * A test keeps it in agreement with the schema compiled by ajv.
+ * A test keeps it in agreement with the schema compiled by ajv. Limits and enums are the contract's own.
  */
+import { ScoreDataType, SpanKind, SpanStatusCode, TraceStatus } from "../wire/enums.js";
+import { isUuid } from "../wire/ids.js";
+import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_SPANS_PER_REQUEST } from "../wire/limits.js";
 
 /** One violation, in the backend's 422 shape: `field` is a dotted path such as `spans.0.kind`. */
 export interface FieldError {
@@ -45,16 +48,15 @@ function string(min = 0, max = Infinity): Check {
   };
 }
 
-function oneOf(...allowed: string[]): Check {
+function oneOf(values: Record<string, string>): Check {
+  const allowed = Object.values(values);
   return (value, path, out) => {
     if (typeof value !== "string" || !allowed.includes(value)) report(out, path, `must be one of ${allowed.join(", ")}`);
   };
 }
 
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
 const uuid: Check = (value, path, out) => {
-  if (typeof value !== "string" || !UUID.test(value)) report(out, path, "must be a UUID");
+  if (!isUuid(value)) report(out, path, "must be a UUID");
 };
 
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/;
@@ -129,10 +131,6 @@ function object(fields: Record<string, Check>, required: readonly string[], open
   };
 }
 
-const MAX_NAME = 512;
-const MAX_SHORT = 255;
-const MAX_SPANS = 500;
-
 const tokenUsage = object(
   {
     prompt_tokens: count,
@@ -149,12 +147,12 @@ const spanCreate = object(
   {
     span_id: uuid,
     parent_span_id: uuid,
-    name: string(1, MAX_NAME),
-    kind: oneOf("AGENT", "TOOL", "LLM", "RETRIEVER", "CHAIN", "EMBEDDING", "OTHER"),
-    status: oneOf("UNSET", "OK", "ERROR"),
+    name: string(1, MAX_NAME_LENGTH),
+    kind: oneOf(SpanKind),
+    status: oneOf(SpanStatusCode),
     input: notNull,
     output: notNull,
-    model: string(0, MAX_SHORT),
+    model: string(0, MAX_ID_LENGTH),
     token_usage: tokenUsage,
     metadata: jsonObject,
     started_at: timestamp,
@@ -170,32 +168,32 @@ const spanCreate = object(
 const traceCreate = object(
   {
     trace_id: uuid,
-    name: string(1, MAX_NAME),
-    status: oneOf("PENDING", "RUNNING", "COMPLETED", "ERROR"),
+    name: string(1, MAX_NAME_LENGTH),
+    status: oneOf(TraceStatus),
     input: notNull,
     output: notNull,
     metadata: jsonObject,
     started_at: timestamp,
     ended_at: timestamp,
-    session_id: string(0, MAX_SHORT),
-    user_id: string(0, MAX_SHORT),
+    session_id: string(0, MAX_ID_LENGTH),
+    user_id: string(0, MAX_ID_LENGTH),
     tags: array(string(), 0, Infinity),
-    environment: string(0, MAX_SHORT),
-    release: string(0, MAX_SHORT),
-    spans: array(spanCreate, 0, MAX_SPANS),
+    environment: string(0, MAX_ID_LENGTH),
+    release: string(0, MAX_ID_LENGTH),
+    spans: array(spanCreate, 0, MAX_SPANS_PER_REQUEST),
   },
   ["trace_id", "name", "status", "started_at", "spans"],
 );
 
-const spanBatch = array(spanCreate, 1, MAX_SPANS);
+const spanBatch = array(spanCreate, 1, MAX_SPANS_PER_REQUEST);
 
 const scoreCreate = object(
   {
     trace_id: uuid,
     name: string(1),
     value: string(),
-    data_type: oneOf("NUMERIC", "BOOLEAN", "CATEGORICAL"),
-    source: oneOf("PROGRAMMATIC"),
+    data_type: oneOf(ScoreDataType),
+    source: oneOf({ PROGRAMMATIC: "PROGRAMMATIC" }),
     reason: string(),
     metadata: jsonObject,
   },
@@ -214,7 +212,3 @@ export function validateBody(kind: BodyKind, body: unknown): FieldError[] {
   return out;
 }
 
-/** Whether `value` is a UUID in the form the contract accepts (path parameters included). */
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}

@@ -1,10 +1,10 @@
 import { SpanKind, SpanStatusCode, TraceStatus } from "./enums.js";
-import { assertOneOf, assertString, assertUuid, describeValue } from "../base/guards.js";
+import { assertOneOf, assertString, describeValue } from "../base/guards.js";
 import { clampName, clampShort } from "./limits.js";
 import { jsonObject, snapshot } from "./serialize.js";
 import { isoTime, isWireTime } from "./time.js";
 import { numbersOnly, tokenCounts } from "./usage.js";
-import { uuid } from "./ids.js";
+import { assertUuid, uuid } from "./ids.js";
 import type { SpanData, TraceData, TraceHeader } from "./types.js";
 
 type Time = string | Date;

@@ -3,7 +3,8 @@
  * in both; the explanation of how to set up a relay ships only to developers.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { DEFAULT_ENDPOINT, type ResolvedConfig } from "../../src/config/options.js";
+import type { ResolvedConfig } from "../../src/config/options.js";
+import { DEFAULT_ENDPOINT } from "../../src/wire/endpoint.js";
 import { browserPlatform } from "../../src/platform/browser.js";
 
 const config = (options: Partial<ResolvedConfig>) => ({ endpoint: DEFAULT_ENDPOINT, dangerouslyAllowBrowser: false, ...options }) as ResolvedConfig;

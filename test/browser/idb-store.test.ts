@@ -74,7 +74,9 @@ describe("a transaction the browser aborts while it runs", () => {
     const transaction = FakeDatabase.prototype.transaction;
     const spy = vi.spyOn(FakeDatabase.prototype, "transaction").mockImplementation(function (this: InstanceType<typeof FakeDatabase>, ...args) {
       const tx = transaction.apply(this, args);
-      setTimeout(() => tx.abort());
+      // In a microtask: after the store's first requests, made in the same turn, and before any
+      // completes, however loaded the machine (a timer raced the transaction's completion).
+      queueMicrotask(() => tx.abort());
       return tx;
     });
     try {

@@ -1,0 +1,9 @@
+/**
+ * What integrations build on beyond the public API: the developer-build switch, the checks of their
+ * options, and the reduction of arguments and results to the last user and assistant messages,
+ * so every integration checks and records as the core does. Integrations import the core only
+ * through `pandaprobe` and this entry.
+ */
+export { DEV } from "./base/dev.js";
+export { assertIds, assertKnownKeys, assertOptionalString, assertPlainObject, assertTags } from "./base/guards.js";
+export { traceInputFromArgs, traceOutputFromResult } from "./wire/messages.js";
