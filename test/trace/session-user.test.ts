@@ -9,8 +9,8 @@ import {
   startTrace,
   trace,
   user,
-} from "../src/index.js";
-import { byName, traceToCollector, type Tracing } from "./support/tracing.js";
+} from "../../src/index.js";
+import { byName, traceToCollector, type Tracing } from "../support/tracing.js";
 
 let tracing: Tracing;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Client, logTrace, onError, score, session, setUser, span, startTrace, user } from "../src/index.js";
-import { traceToCollector, type Tracing } from "./support/tracing.js";
+import { Client, logTrace, onError, score, session, setUser, span, startTrace, user } from "../../src/index.js";
+import { traceToCollector, type Tracing } from "../support/tracing.js";
 
 /**
  * Production builds (`process.env.NODE_ENV === "production"`, which bundlers inline) leave the

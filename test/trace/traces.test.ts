@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Client, getCurrentSpan, getCurrentTrace, span, startTrace, trace } from "../src/index.js";
-import type { Envelope } from "../src/export/types.js";
-import { byName, traceToCollector, type Tracing } from "./support/tracing.js";
+import { Client, getCurrentSpan, getCurrentTrace, span, startTrace, trace } from "../../src/index.js";
+import type { Envelope } from "../../src/export/types.js";
+import { byName, traceToCollector, type Tracing } from "../support/tracing.js";
 
 let tracing: Tracing;
 beforeAll(async () => {

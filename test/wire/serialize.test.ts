@@ -1,6 +1,6 @@
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { jsonByteLength, toJsonSafe, truncateString } from "../src/wire/serialize.js";
+import { jsonByteLength, toJsonSafe, truncateString } from "../../src/wire/serialize.js";
 
 /** Converts and checks that the result survives a JSON round trip unchanged. */
 function safe(value: unknown): unknown {

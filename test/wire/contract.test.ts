@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { TraceData, TraceScoreData } from "../src/wire/types.js";
-import { contractErrors, validateScore, validateSpans, validateTrace } from "./support/contract.js";
+import type { TraceData, TraceScoreData } from "../../src/wire/types.js";
+import { contractErrors, validateScore, validateSpans, validateTrace } from "../support/contract.js";
 
 function fixture(name: string): TraceData {
-  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8")) as TraceData;
+  return JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8")) as TraceData;
 }
 
 const FIXTURES = ["trace-summarization.json", "trace-error.json"];

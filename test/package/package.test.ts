@@ -2,10 +2,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCollector, type Collector } from "./support/collector.js";
-import { startFakeOpenAI, type FakeOpenAI } from "./support/fake-openai.js";
-import { installPackedPackage, type InstalledPackage, type NodeRun } from "./support/package-install.js";
-import { byName, mergeTraces } from "./support/tracing.js";
+import { startCollector, type Collector } from "../support/collector.js";
+import { startFakeOpenAI, type FakeOpenAI } from "../support/fake-openai.js";
+import { installPackedPackage, type InstalledPackage, type NodeRun } from "../support/package-install.js";
+import { byName, mergeTraces } from "../support/tracing.js";
 
 /**
  * The package as `npm install pandaprobe` gives it: built, packed, unpacked into a project's

@@ -3,8 +3,8 @@
  * at: the host's function runs, its value and exception reach the host unchanged, and the trace ends.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { span, startTrace, trace } from "../src/index.js";
-import { byName, traceToCollector, type Tracing } from "./support/tracing.js";
+import { span, startTrace, trace } from "../../src/index.js";
+import { byName, traceToCollector, type Tracing } from "../support/tracing.js";
 
 let tracing: Tracing;
 beforeAll(async () => {

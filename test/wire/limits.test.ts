@@ -12,8 +12,8 @@ import {
   type Span,
   type SpanData,
   type TraceData,
-} from "../src/index.js";
-import { byName, mergeTraces, traceToCollector, type Tracing } from "./support/tracing.js";
+} from "../../src/index.js";
+import { byName, mergeTraces, traceToCollector, type Tracing } from "../support/tracing.js";
 
 /** The global client is configured with environment and release over the backend's 255 limit. */
 const LONG_ENVIRONMENT = "production-eu-west-".repeat(20);

@@ -4,8 +4,8 @@
  * or, when it is the developer's mistake, a TypeError at the call (development builds).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Client, logTrace, score, type SpanData, type TraceData } from "../src/index.js";
-import { byName, traceToCollector, type Tracing } from "./support/tracing.js";
+import { Client, logTrace, score, type SpanData, type TraceData } from "../../src/index.js";
+import { byName, traceToCollector, type Tracing } from "../support/tracing.js";
 
 let tracing: Tracing;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { getCurrentSpan, getCurrentTrace, getSessionId, getUserId, session, span, startTrace, trace, user } from "../src/index.js";
-import { traceToCollector, type Tracing } from "./support/tracing.js";
+import { getCurrentSpan, getCurrentTrace, getSessionId, getUserId, session, span, startTrace, trace, user } from "../../src/index.js";
+import { traceToCollector, type Tracing } from "../support/tracing.js";
 
 let tracing: Tracing;
 beforeAll(async () => {

@@ -14,11 +14,11 @@ import {
   startTrace,
   trace,
   type PandaProbeOptions,
-} from "../src/index.js";
-import { startCollector, type Collector } from "./support/collector.js";
-import { forgetSdkGlobals } from "./support/fresh-sdk.js";
+} from "../../src/index.js";
+import { startCollector, type Collector } from "../support/collector.js";
+import { forgetSdkGlobals } from "../support/fresh-sdk.js";
 
-type Sdk = typeof import("../src/index.js");
+type Sdk = typeof import("../../src/index.js");
 
 const CREDENTIALS = { apiKey: "sk_pp_config", projectName: "config-tests" };
 
@@ -52,7 +52,7 @@ async function freshSdk(env: Record<string, string> = {}): Promise<Sdk> {
   stubPandaProbeEnv(env);
   vi.resetModules();
   forgetSdkGlobals();
-  return (await import("../src/index.js")) as Sdk;
+  return (await import("../../src/index.js")) as Sdk;
 }
 
 /** Runs fn, which must throw a PandaProbeError with code "config"; returns it. */

@@ -18,10 +18,10 @@ import {
   shutdown,
   startTrace,
   type PandaProbeOptions,
-} from "../src/index.js";
-import { startCollector, type Collector, type Reply } from "./support/collector.js";
+} from "../../src/index.js";
+import { startCollector, type Collector, type Reply } from "../support/collector.js";
 
-const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 const API_KEY = "sk_pp_transport_5c1e0b7a";
 const PROJECT = "transport-tests";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -8,11 +8,11 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { contractErrors, ingestionSchema } from "./support/contract.js";
+import { contractErrors, ingestionSchema } from "../support/contract.js";
 
 type Schema = Record<string, any>;
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const sharedApiDir = resolve(repoRoot, "..", "shared", "pandaprobe-api");
 const openapiPath = join(sharedApiDir, "openapi.json");
 const seedDir = join(sharedApiDir, "seed-traces");
