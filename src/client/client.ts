@@ -69,7 +69,8 @@ export class Client {
     const log = config.debug ? (message: string) => console.debug(`[pandaprobe] ${message}`) : undefined;
     const exporter = (this.exporter = config.exporter ?? platform.createExporter(config, { report, log }));
     const { environment, release, maxPayloadSize } = config;
-    this.pipeline = new TracePipeline({ exporter, environment, release, maxPayloadSize, report, log });
+    const holdMs = platform.traceHoldMs(config);
+    this.pipeline = new TracePipeline({ exporter, environment, release, maxPayloadSize, holdMs, report, log });
     this.stopFlushOnExit = platform.flushOnExit?.(() => this.flush());
   }
 
@@ -159,17 +160,19 @@ export class Client {
     if (DEV && process.env.NODE_ENV !== "production") checkPrebuilt(trace);
     // Ids are read here, in the caller's scope; production builds report an unreadable trace instead of throwing.
     const ids = resolveIds({ sessionId: trace?.session_id, userId: trace?.user_id });
-    this.pipeline?.record(() => normalizePrebuilt(trace, ids));
+    this.pipeline?.record(() => normalizePrebuilt(trace, ids), "prebuilt");
   }
 
   /** Resolves when everything queued before the call is delivered or given up. */
   flush(): Promise<void> {
+    this.pipeline?.flush();
     return this.exporter ? this.exporter.flush() : Promise.resolve();
   }
 
   /** Flushes, then stops. Idempotent. */
   shutdown(): Promise<void> {
     this.stopFlushOnExit?.();
+    this.pipeline?.flush();
     return (this.stopping ??= this.exporter ? this.exporter.shutdown() : Promise.resolve());
   }
 }

@@ -3,6 +3,8 @@ export interface Envelope {
   /** `/traces` or `/evaluations/trace-scores`, relative to the endpoint. */
   readonly path: string;
   readonly body: string;
+  /** The trace the body writes or refers to (a trace upsert, spans, a score). */
+  readonly traceId?: string;
 }
 
 /** Where finished traces go. The client only ever talks to this interface. */

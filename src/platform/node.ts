@@ -19,6 +19,8 @@ export const nodePlatform: Platform = {
   readEnv,
   checkOptions,
   refuse: missingCredentials,
+  // The batch exporter's own cadence: holding a trace as long adds no delay a flush would not.
+  traceHoldMs: (config) => config.flushInterval * 1000,
   flushOnExit(flush) {
     live.add(flush);
     const proc = (globalThis as { process?: { on?: (event: string, fn: () => void) => void } }).process;

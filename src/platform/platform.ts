@@ -17,6 +17,11 @@ export interface Platform {
   /** Why this config cannot send from this runtime (missing key, a key in a browser), or undefined. */
   refuse(config: ResolvedConfig): string | undefined;
   createExporter(config: ResolvedConfig, hooks: ExporterHooks): Exporter;
+  /**
+   * How long an ended trace waits for its still-open spans (and late spans for each other) so they
+   * go in one order-proof upsert; 0 where the runtime may stop at any moment (a page).
+   */
+  traceHoldMs(config: ResolvedConfig): number;
   /** Runs flush when the process is about to exit (Node's event loop drains); returns how to stop. */
   flushOnExit?(flush: () => Promise<void>): () => void;
 }

@@ -3,7 +3,7 @@ import { activeContext } from "./trace-context.js";
 import { TraceStatus } from "../wire/enums.js";
 import { assertOneOf, assertString, assertTags } from "../base/guards.js";
 import { clampName, clampShort, MAX_ID_LENGTH } from "../wire/limits.js";
-import type { Recorder } from "./recorder.js";
+import type { Recorder, RecordPhase } from "./recorder.js";
 import { runInSpan } from "./run-in.js";
 import { Observation } from "./observation.js";
 import { errorText, Span, type SpanOptions } from "./span.js";
@@ -99,7 +99,7 @@ export class Trace extends Observation {
 
   /** @internal */
   spanEnded(span: Span): void {
-    if (this.endedAt !== undefined) this.record([span]);
+    if (this.endedAt !== undefined) this.record([span], "late");
   }
 
   /** Adds tags (the backend unions them). */
@@ -127,12 +127,12 @@ export class Trace extends Observation {
     if (this.endedAt !== undefined) return;
     this.endedAt = Date.now();
     this.status ??= "COMPLETED";
-    this.record(this.spans);
+    this.record(this.spans, "ended");
   }
 
   /** Hands the trace with these spans to its recorder; the wire data is made when the recorder asks. */
-  private record(spans: readonly Span[]): void {
-    this.recorder?.record(() => [this.header(), spans.map((span) => span.toData())]);
+  private record(spans: readonly Span[], phase: RecordPhase): void {
+    this.recorder?.record(() => [this.header(), spans.map((span) => span.toData())], phase);
   }
 
   /** The wire fields as they are now; the client adds its environment and release. */
