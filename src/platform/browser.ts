@@ -1,9 +1,9 @@
 import { DEV } from "../dev.js";
 import { DEFAULT_ENDPOINT } from "../config/options.js";
-import { createBrowserExporter } from "../export/browser-exporter.js";
+import { createBrowserExporter } from "../export/browser/exporter.js";
 import { createBrowserHttpSender } from "../export/http-sender.js";
-import { openIdbStore } from "../export/idb-store.js";
-import { memoryStore } from "../export/store.js";
+import { openIdbStore } from "../export/browser/idb-store.js";
+import { memoryStore } from "../export/browser/store.js";
 import { DEFAULT_MAX_BODY_BYTES } from "../relay/options.js";
 import type { Platform } from "./platform.js";
 

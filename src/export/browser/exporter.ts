@@ -1,9 +1,9 @@
-import { PandaProbeError, type PandaProbeErrorCode } from "../errors.js";
-import type { SendResult } from "./http-sender.js";
-import { backgroundTimer, backoffDelay } from "./retry.js";
-import { jsonByteLength } from "../model/serialize.js";
+import { PandaProbeError, type PandaProbeErrorCode } from "../../errors.js";
+import type { SendResult } from "../http-sender.js";
+import { backgroundTimer, backoffDelay } from "../retry.js";
+import { jsonByteLength } from "../../model/serialize.js";
 import type { QueueStore } from "./store.js";
-import type { Envelope, Exporter } from "./types.js";
+import type { Envelope, Exporter } from "../types.js";
 
 export interface BrowserExporterOptions {
   /** The shared IndexedDB queue; rejects when IndexedDB cannot be used. */
