@@ -4,7 +4,6 @@ import type { BrowserExporterOptions } from "./exporter.js";
 /** The longest Retry-After honoured, as in the core transport: an hour's wait (or a date read by a clock running behind) would hold every trace of the visit. */
 const MAX_RETRY_AFTER_MS = 60_000;
 
-/** Functions rather than an object's methods, here and in the other parts: their names minify. */
 export type Backoff = [
   /** No wait is running: sending may start. */
   due: () => boolean,

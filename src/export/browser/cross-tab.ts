@@ -10,11 +10,11 @@ export function openWakeChannel(name: string, wake: () => void): BroadcastChanne
   return channel;
 }
 
-// - Without Web Locks (old browsers, tests) this tab just sends.
-// - A lock that is taken means another tab is sending: this one waits its turn rather than giving
-//   up, for that tab may close (or be discarded) before it reads what this one wrote.
 /** Runs `send` once no other tab of the site is sending; settles when it is done. */
 export function sendAlone(name: string, send: () => Promise<void>): Promise<void> {
+  // - Without Web Locks (old browsers, tests) this tab just sends.
+  // - A lock that is taken means another tab is sending: this one waits its turn rather than
+  //   giving up, for that tab may close (or be discarded) before it reads what this one wrote.
   const locks = (globalThis.navigator as { locks?: LockManager } | undefined)?.locks;
   return locks ? locks.request(name, send) : send();
 }

@@ -45,10 +45,11 @@ function whenIdle(fn: () => void): void {
  * when the page goes away (page-exit), and when to send again after a failure (backoff).
  *
  * Closures rather than classes: their state is local variables, which minify, where a class's
- * field names would ship whole in every page that loads the SDK.
+ * field names would ship whole in every page that loads the SDK. For the same reason each part
+ * hands back its functions as a tuple, destructured here, rather than as an object's methods.
  */
 export function createBrowserExporter(options: BrowserExporterOptions): Exporter {
-  const { memoryStore, name, batchSize, flushIntervalMs, maxConcurrency, send, report } = options;
+  const { name, batchSize, flushIntervalMs, maxConcurrency, send, report } = options;
   const fail = (code: PandaProbeErrorCode, message: string, cause?: unknown) =>
     report(new PandaProbeError(code, `PandaProbe: ${message}`, { cause }));
   /** Envelopes still to be made (serialized): when the page is idle, or at once when it leaves or flushes. */
@@ -65,6 +66,8 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
   let closed = false;
   let stopping: Promise<void> | undefined;
 
+  // - A record is in the store before the drain can read it, and in `writing` until then.
+  // - Every write wakes the other tabs and this tab's drain, and starts the interval if it is not running.
   const persist = (): Promise<void> => {
     const batch = pending;
     if (batch.length === 0) return written();
@@ -91,6 +94,8 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
    * Sends until the queue is empty or the backend asks to wait; one sender per site at a time.
    * Never rejects. Without `force`, it does not send before the backoff ends.
    */
+  // - One drain per tab at a time: a call while it runs makes it go round once more, unless a
+  //   backoff started meanwhile.
   const drain = (force = false): Promise<void> | undefined => {
     // After shutdown the store is closed; a retry timer or a late flush() has nothing to do.
     if (closed || (!force && !due())) return draining;
@@ -156,11 +161,11 @@ export function createBrowserExporter(options: BrowserExporterOptions): Exporter
     makeLater();
     keepalive([...writing, ...pending, ...sending]);
     // Without IndexedDB, what waits in memory dies with the page unless it leaves now.
-    if (inMemory()) void memoryStore.oldest().then(keepalive);
+    void waitingInMemory()?.then(keepalive);
     void persist();
   };
 
-  const [store, inMemory, write, written, reopenIfDue] = createStoreFailover(options, (error) =>
+  const [store, waitingInMemory, write, written, reopenIfDue] = createStoreFailover(options, (error) =>
     fail("storage", `IndexedDB unavailable (${String(error)}); queueing traces in memory`, error),
   );
   // Called back with no argument, so drain never takes one for its `force`.

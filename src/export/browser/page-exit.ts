@@ -3,7 +3,6 @@ import type { SendResult } from "../http-sender.js";
 import type { Envelope } from "../types.js";
 import type { BrowserExporterOptions } from "./exporter.js";
 
-/** Functions rather than an object's methods, here and in the other parts: their names minify. */
 export type PageExit = [
   /** The page is being hidden or closed: what is sent now may have to outlive it. */
   departing: () => boolean,
@@ -43,8 +42,14 @@ export function createPageExit({ send, keepaliveBudget = 60_000 }: Pick<BrowserE
     }
   };
 
-  // - A departure ends only when the page shows again; hiding it again keeps what is in flight counted.
-  // - Ending it forgets its keepalive copies: later sends are ordinary again.
+  // - A page hidden again (pagehide after visibilitychange) goes on with the departure: what is
+  //   in flight stays counted.
+  const depart = () => {
+    budget ??= keepaliveBudget;
+  };
+
+  // - Only the page showing again ends the departure, and it forgets its keepalive copies: sends
+  //   are ordinary again.
   const stay = () => {
     budget = undefined;
     leaving.clear();
@@ -52,9 +57,7 @@ export function createPageExit({ send, keepaliveBudget = 60_000 }: Pick<BrowserE
 
   return [
     () => budget !== undefined,
-    () => {
-      budget ??= keepaliveBudget;
-    },
+    depart,
     keepalive,
     (body) => leaving.get(body),
     (body) => void leaving.delete(body),

@@ -1,15 +1,15 @@
 import { jsonByteLength } from "../../model/serialize.js";
 import type { Envelope } from "../types.js";
 import type { BrowserExporterOptions } from "./exporter.js";
-import type { QueueStore } from "./store.js";
+import type { QueueStore, StoredRecord } from "./store.js";
 
 const REOPEN_AFTER_MS = 30_000;
 
 export type StoreFailover = [
   /** Where records are read: IndexedDB once open, memory while it cannot be used. */
   store: () => QueueStore | Promise<QueueStore>,
-  /** Records wait in memory, which dies with the page. */
-  inMemory: () => boolean,
+  /** What waits in memory, which dies with the page; undefined while IndexedDB is used. */
+  waitingInMemory: () => Promise<StoredRecord[]> | undefined,
   /** Adds the envelopes behind every earlier write, then calls `then` with the number of records the bounds evicted. */
   write: (envelopes: readonly Envelope[], then: (evicted: number) => void) => Promise<void>,
   /** Settles when every write so far is done. */
@@ -84,5 +84,5 @@ export function createStoreFailover(
   };
 
   store = open();
-  return [() => store, () => inMemory, write, () => writes, reopenIfDue];
+  return [() => store, () => (inMemory ? memoryStore.oldest() : undefined), write, () => writes, reopenIfDue];
 }
