@@ -1,8 +1,8 @@
 import { DEV } from "../base/dev.js";
-import { createBrowserExporter } from "../export/browser-exporter.js";
+import { createBrowserExporter } from "../export/browser/exporter.js";
 import { createBrowserHttpSender } from "../export/http-sender.js";
-import { openIdbStore } from "../export/idb-store.js";
-import { memoryStore } from "../export/store.js";
+import { openIdbStore } from "../export/browser/idb-store.js";
+import { memoryStore } from "../export/browser/store.js";
 import { DEFAULT_ENDPOINT, DEFAULT_MAX_BODY_BYTES } from "../wire/endpoint.js";
 import type { Platform } from "./platform.js";
 

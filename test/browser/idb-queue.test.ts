@@ -5,10 +5,10 @@
  * (or when it fails) the queue lives in memory and moves back when IndexedDB works again.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createBrowserExporter, type BrowserExporterOptions } from "../../src/export/browser-exporter.js";
+import { createBrowserExporter, type BrowserExporterOptions } from "../../src/export/browser/exporter.js";
 import { createBrowserHttpSender, type SendResult } from "../../src/export/http-sender.js";
-import { openIdbStore } from "../../src/export/idb-store.js";
-import { memoryStore, type Bounds, type QueueStore } from "../../src/export/store.js";
+import { openIdbStore } from "../../src/export/browser/idb-store.js";
+import { memoryStore, type Bounds, type QueueStore } from "../../src/export/browser/store.js";
 import type { Envelope, Exporter } from "../../src/export/types.js";
 import type { PandaProbeError } from "../../src/base/errors.js";
 import { startCollector, type Collector, type Reply } from "../support/collector.js";

@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { IDBDatabase as FakeDatabase } from "fake-indexeddb";
-import { openIdbStore } from "../../src/export/idb-store.js";
+import { openIdbStore } from "../../src/export/browser/idb-store.js";
 import { freshIndexedDB } from "./support/queue.js";
 
 const BOUNDS = { maxCount: 100, maxBytes: 1024 * 1024 };

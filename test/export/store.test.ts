@@ -1,6 +1,6 @@
 /** The memory queue a page falls back to without IndexedDB: the same bounds and order as the IndexedDB queue. */
 import { describe, expect, it } from "vitest";
-import { memoryStore } from "../../src/export/store.js";
+import { memoryStore } from "../../src/export/browser/store.js";
 
 const record = (body: string) => ({ path: "/traces", body, bytes: body.length });
 
