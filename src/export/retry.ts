@@ -1,6 +1,6 @@
 /**
  * Retry policy of the export layer: which responses are worth another attempt and how long to wait.
- * Pure functions (plus an unref'd sleep) so they are trivially testable and isomorphic.
+ * Pure functions (plus an unref'd timer) so they are trivially testable and isomorphic.
  */
 
 /**
@@ -29,7 +29,8 @@ export function parseRetryAfter(header: string | null, now: number = Date.now())
 
 /**
  * Transient failures: timeout (408), rate limit (429) and server errors (5xx). Everything else,
- * notably 400/401/403/404/422, would fail the same way again.
+ * notably 400/401/403/404/422, would fail the same way again (the exporter alone knows that a 404
+ * to a trace's spans may mean the trace is not persisted yet).
  */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status <= 599);
@@ -46,8 +47,4 @@ export function backgroundTimer(fn: () => void, ms: number): ReturnType<typeof s
   const timer = setTimeout(fn, Math.min(ms, MAX_TIMER_MS));
   (timer as { unref?: () => void }).unref?.();
   return timer;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => backgroundTimer(resolve, ms));
 }
