@@ -352,19 +352,21 @@ export class BatchExporter implements Exporter {
     });
   }
 
-  /** Reports each pause of a route once: why, until when, and how much waits behind it. */
+  /**
+   * Logs each pause of a route once: why, until when, and how much waits behind it. Waiting out a
+   * rate-limit window is also reported; a Retry-After the server chose is routine and only logged.
+   */
   private reportDelay(route: string, delay: Exclude<Reservation, { ticket: number }>): void {
     if (this.delayedUntil.get(route) === delay.until) return;
     this.delayedUntil.set(route, delay.until);
-    const seconds = Math.ceil(delay.ms / 1000);
-    const why =
-      delay.reason === "retry-after"
-        ? "HTTP 429 with Retry-After"
-        : delay.reason === "rate-limited"
-          ? `HTTP 429 without Retry-After${delay.limit === undefined ? "" : ` after ${delay.limit} accepted in the window`}`
-          : `pacing to the ${delay.limit} requests per ${this.rateWindowMs / 1000} s the backend accepts`;
     const waiting = this.queue.length + this.active.size;
     this.log(`delayed ${route} ${delay.ms} ms (${delay.reason}, ${waiting} waiting)`);
+    if (delay.reason === "retry-after") return;
+    const seconds = Math.ceil(delay.ms / 1000);
+    const why =
+      delay.reason === "rate-limited"
+        ? `HTTP 429 without Retry-After${delay.limit === undefined ? "" : ` after ${delay.limit} accepted in the window`}`
+        : `pacing to the ${delay.limit} requests per ${this.rateWindowMs / 1000} s the backend accepts`;
     this.report(
       new PandaProbeError(
         "http_error",
