@@ -1,5 +1,6 @@
 import { closestName } from "../base/suggest.js";
 import { DEFAULT_ENDPOINT } from "../wire/endpoint.js";
+import { projectNameProblem } from "../wire/limits.js";
 import { configError, type PandaProbeOptions, type ResolvedConfig } from "./options.js";
 
 export type Kind = "string" | "boolean" | "positiveInt" | "nonNegativeInt" | "positiveNumber" | "function" | "exporter";
@@ -76,6 +77,13 @@ export function checkOptions(options: PandaProbeOptions | undefined, config: Res
     if (given[key] !== undefined) checkValue(key as keyof PandaProbeOptions, given[key], `option "${key}"`);
   }
   checkEndpoint(config.endpoint);
+  checkProjectName(config.projectName, given["projectName"] !== undefined ? `option "projectName"` : "PANDAPROBE_PROJECT_NAME");
+}
+
+/** The backend would answer 422 to every request. An empty name is missing, which `refuse` says. */
+function checkProjectName(name: string | undefined, source: string): void {
+  const problem = name ? projectNameProblem(name) : undefined;
+  if (problem) throw configError(`${source} ${problem}.`);
 }
 
 /** A scheme-less or malformed endpoint would only show up later as endless network errors. */

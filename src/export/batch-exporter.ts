@@ -1,8 +1,10 @@
 import { PandaProbeError } from "../base/errors.js";
 import type { SendResult } from "./http-sender.js";
-import { backgroundTimer, sleep } from "../base/timers.js";
+import { backgroundTimer, MAX_TIMER_MS } from "../base/timers.js";
+import { Pacer, routeOf, type Reservation } from "./pacer.js";
 import { backoffDelay } from "./retry.js";
-import type { Envelope, Exporter } from "./types.js";
+import { followsTrace, TraceGate } from "./trace-gate.js";
+import type { Envelope, Exporter, SettleOutcome } from "./types.js";
 
 export interface BatchExporterOptions {
   /** One attempt at delivering one envelope (normally `createHttpSender(...)`). */
@@ -13,12 +15,19 @@ export interface BatchExporterOptions {
   flushIntervalMs: number;
   /** Envelopes waiting to be sent (not counting those in flight); beyond it the oldest is dropped. */
   maxQueueSize: number;
-  /** Retries per envelope after the first attempt. */
+  /** Retries per envelope after the first attempt; a 429 is waited out and uses none. */
   maxRetries: number;
-  /** Requests in flight at once, including envelopes sleeping in backoff. */
+  /** Requests in flight at once, including envelopes sleeping in backoff or waiting to be paced. */
   maxConcurrency: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** Length of the backend's fixed rate-limit window, learned from 429s without Retry-After. Default 60 s. */
+  rateWindowMs?: number;
+  /**
+   * How long a score or spans envelope is retried on 500/404, the backend's answers while its
+   * trace is not yet persisted (writes are asynchronous). Default 60 s.
+   */
+  traceWaitMs?: number;
   /** Receives every failure; the exporter itself never throws into user code. */
   report: (err: PandaProbeError) => void;
   /** Debug lines; never contains header values. */
@@ -28,10 +37,24 @@ export interface BatchExporterOptions {
 /** A server asking us to wait longer than this is not worth holding a slot and memory for. */
 const MAX_RETRY_AFTER_MS = 60_000;
 
+/** What `shutdown()` waits at most, as the Python SDK does at exit; what is left then is given up and reported. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
 interface Item {
   /** Enqueue order, used by flush() to know which envelopes it waits for. */
   readonly seq: number;
   readonly envelope: Envelope;
+  /** Settled: the exporter is done with it, whatever may still be running for it. */
+  done: boolean;
+  /** Cuts its current wait (backoff, pacing, its trace) short once it is abandoned. */
+  wake?: () => void;
+}
+
+interface Waiter {
+  /** The flush covers envelopes up to this seq. */
+  readonly target: number;
+  readonly resolve: () => void;
+  deadline?: ReturnType<typeof setTimeout>;
 }
 
 /** FIFO with O(1) amortized push and shift (Array#shift is O(n)). */
@@ -66,7 +89,8 @@ class Fifo<T> {
 
 /**
  * Queues envelopes and delivers them in the background: batches by size or interval, bounded
- * concurrency, retries with backoff, drop-oldest when full. Failures go to `report`, never to the caller.
+ * concurrency, retries with backoff, pacing to the backend's rate limit, scores and spans after
+ * their trace, drop-oldest when full. Failures go to `report`, never to the caller.
  */
 export class BatchExporter implements Exporter {
   private readonly send: BatchExporterOptions["send"];
@@ -77,20 +101,29 @@ export class BatchExporter implements Exporter {
   private readonly maxConcurrency: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
+  private readonly rateWindowMs: number;
+  private readonly traceWaitMs: number;
   private readonly reportFn: BatchExporterOptions["report"];
   private readonly logFn: BatchExporterOptions["log"];
 
   private readonly queue = new Fifo<Item>();
-  /** Seqs being sent or sleeping in backoff; its size is the concurrency in use. */
-  private readonly inFlight = new Set<number>();
+  /** Dispatched and not yet settled, in dispatch (hence seq) order. */
+  private readonly active = new Map<number, Item>();
+  /** Deliveries running, which an abandoned one stays until its request returns: the concurrency in use. */
+  private busy = 0;
   private lastSeq = 0;
   /** Queued envelopes with seq <= releasedUpTo may be sent as soon as a slot is free. */
   private releasedUpTo = 0;
   /** Queued envelopes not yet released; reaching batchSize releases them. */
   private unreleased = 0;
   /** Pending flush() calls, in call order, hence ascending targets. */
-  private readonly waiters: { target: number; resolve: () => void }[] = [];
+  private readonly waiters: Waiter[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
+
+  private readonly pacer: Pacer;
+  private readonly gate = new TraceGate();
+  /** Per route, the end of the last delay reported, so each pause is reported once. */
+  private readonly delayedUntil = new Map<string, number>();
 
   private droppedTotal = 0;
   private unreportedDrops = 0;
@@ -111,6 +144,9 @@ export class BatchExporter implements Exporter {
     this.maxRetries = Math.max(0, options.maxRetries);
     this.retryBaseMs = options.retryBaseMs ?? 500;
     this.retryMaxMs = options.retryMaxMs ?? 30_000;
+    this.rateWindowMs = options.rateWindowMs ?? 60_000;
+    this.traceWaitMs = options.traceWaitMs ?? 60_000;
+    this.pacer = new Pacer(this.rateWindowMs);
     this.reportFn = options.report;
     this.logFn = options.log;
   }
@@ -123,35 +159,78 @@ export class BatchExporter implements Exporter {
   enqueue(envelope: Envelope): void {
     if (this.closed) {
       this.log(`exporter shut down; ignored envelope for ${envelope.path}`);
+      this.notify(envelope, "abandoned");
       return;
     }
     if (this.queue.length >= this.maxQueueSize) this.dropOldest();
-    this.queue.push({ seq: ++this.lastSeq, envelope });
+    const item: Item = { seq: ++this.lastSeq, envelope, done: false };
+    if (envelope.path === "/traces" && envelope.traceId !== undefined) this.gate.queued(envelope.traceId, item.seq);
+    this.queue.push(item);
     this.unreleased++;
     if (this.logFn) this.log(`enqueued ${envelope.path} (queued ${this.queue.length})`);
     if (this.unreleased >= this.batchSize) this.release();
     this.armTimer();
   }
 
-  flush(): Promise<void> {
-    this.endCycle();
-    this.release();
-    const target = this.lastSeq;
-    if (this.lowestUnsettled() > target) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ target, resolve }));
+  flush(timeoutMs?: number): Promise<void> {
+    return this.flushWithin(timeoutMs, "flush");
   }
 
-  shutdown(): Promise<void> {
+  shutdown(timeoutMs: number = DEFAULT_SHUTDOWN_TIMEOUT_MS): Promise<void> {
     if (this.shutdownPromise === undefined) {
       // Closing before flushing means this flush covers everything ever accepted.
       this.closed = true;
-      this.shutdownPromise = this.flush().then(() => {
+      this.shutdownPromise = this.flushWithin(timeoutMs, "shutdown").then(() => {
         if (this.timer !== undefined) clearTimeout(this.timer);
         this.timer = undefined;
         this.log("exporter shut down");
       });
     }
     return this.shutdownPromise;
+  }
+
+  /** A deadline that is not a finite number of milliseconds (Infinity, NaN) means none. */
+  private flushWithin(timeoutMs: number | undefined, what: string): Promise<void> {
+    this.endCycle();
+    this.release();
+    const target = this.lastSeq;
+    if (this.lowestUnsettled() > target) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter: Waiter = { target, resolve };
+      if (timeoutMs !== undefined && Number.isFinite(timeoutMs) && timeoutMs < MAX_TIMER_MS) {
+        // Not unref'd: `await shutdown()` at the end of a script must keep the process until then.
+        waiter.deadline = setTimeout(() => this.deadlinePassed(waiter, what, timeoutMs), Math.max(0, timeoutMs));
+      }
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Gives up what the flush still waits for, reports how much, and resolves it. */
+  private deadlinePassed(waiter: Waiter, what: string, timeoutMs: number): void {
+    const index = this.waiters.indexOf(waiter);
+    if (index < 0) return;
+    this.waiters.splice(index, 1);
+    let left = 0;
+    while ((this.queue.peek()?.seq ?? Infinity) <= waiter.target) {
+      this.settle(this.queue.shift()!, "abandoned");
+      left++;
+    }
+    for (const item of [...this.active.values()]) {
+      if (item.seq > waiter.target) break;
+      this.settle(item, "abandoned");
+      item.wake?.();
+      left++;
+    }
+    if (left > 0) {
+      this.log(`${what} deadline passed: gave up ${left}`);
+      this.report(
+        new PandaProbeError(
+          "queue_overflow",
+          `${what}: deadline of ${timeoutMs} ms passed with ${left} envelope(s) not delivered; given up`,
+        ),
+      );
+    }
+    waiter.resolve();
   }
 
   /** Makes every queued envelope eligible for sending, then fills free slots. */
@@ -163,39 +242,79 @@ export class BatchExporter implements Exporter {
   }
 
   private dispatch(): void {
-    while (this.inFlight.size < this.maxConcurrency) {
+    while (this.busy < this.maxConcurrency) {
       const next = this.queue.peek();
       if (next === undefined || next.seq > this.releasedUpTo) return;
       this.queue.shift();
-      this.inFlight.add(next.seq);
+      this.active.set(next.seq, next);
+      this.busy++;
       void this.deliver(next);
     }
   }
 
-  /** One envelope from first attempt to delivery or give-up; holds its slot throughout, backoff included. */
+  /** One envelope from first attempt to settlement; holds its slot throughout, waits included. */
   private async deliver(item: Item): Promise<void> {
-    const { path } = item.envelope;
-    for (let attempt = 0; ; attempt++) {
-      const result = await this.attempt(item.envelope);
+    try {
+      await this.run(item);
+    } finally {
+      this.busy--;
+      this.dispatch();
+    }
+  }
+
+  private async run(item: Item): Promise<void> {
+    const { envelope } = item;
+    const { path, traceId } = envelope;
+    const follower = followsTrace(path);
+    if (follower && traceId !== undefined) {
+      // Awaited only when it must wait: a send that may go goes synchronously, within enqueue/flush.
+      const gate = this.gate.decide(traceId, item.seq);
+      const decision = gate instanceof Promise ? await this.waitFor(item, gate) : gate;
+      if (decision === undefined) return;
+      if (decision !== "send") {
+        const error = new PandaProbeError("http_error", `POST ${path} not sent: its trace ${traceId} was ${decision}`);
+        return this.finish(item, decision, error);
+      }
+    }
+    const route = routeOf(path);
+    let retries = 0;
+    let patience = 0;
+    /** When a follower first heard that its trace is not there yet. */
+    let missingSince: number | undefined;
+    for (;;) {
+      let reservation = this.pacer.reserve(route);
+      while (!("ticket" in reservation)) {
+        this.reportDelay(route, reservation);
+        if (!(await this.pause(item, reservation.ms))) return;
+        reservation = this.pacer.reserve(route);
+      }
+      const { ticket } = reservation;
+      const result = await this.attempt(envelope);
+      if (item.done) return;
+      const retryAfterMs =
+        result.ok || result.retryAfterMs === undefined ? undefined : Math.min(result.retryAfterMs, MAX_RETRY_AFTER_MS);
+      this.pacer.answered(route, ticket, result.status, result.status === 429 ? retryAfterMs : undefined);
       if (result.ok) {
         this.log(`response ${result.status} ${path}`);
-        break;
+        return this.finish(item, "delivered");
       }
       this.log(`response ${result.status ?? result.error.code} ${path}`);
-      if (!result.retryable || attempt >= this.maxRetries) {
-        this.report(result.error);
-        break;
+      // The pacer holds the route until the window (or Retry-After) has passed; no retry is used up.
+      if (result.status === 429) continue;
+      let delay: number;
+      if (follower && (result.status === 500 || result.status === 404)) {
+        missingSince ??= Date.now();
+        if (Date.now() - missingSince >= this.traceWaitMs) return this.finish(item, "abandoned", result.error);
+        delay = backoffDelay(patience++, this.retryBaseMs, this.retryMaxMs);
+      } else {
+        if (!result.retryable) return this.finish(item, "refused", result.error);
+        if (retries >= this.maxRetries) return this.finish(item, "abandoned", result.error);
+        delay = retryAfterMs ?? backoffDelay(retries, this.retryBaseMs, this.retryMaxMs);
+        retries++;
       }
-      const delay =
-        result.retryAfterMs !== undefined
-          ? Math.min(result.retryAfterMs, MAX_RETRY_AFTER_MS)
-          : backoffDelay(attempt, this.retryBaseMs, this.retryMaxMs);
       this.log(`retry in ${delay} ms ${path}`);
-      await sleep(delay);
+      if (!(await this.pause(item, delay))) return;
     }
-    this.inFlight.delete(item.seq);
-    this.dispatch();
-    this.resolveWaiters();
   }
 
   /** `send` is injected code: a throw or rejection becomes a non-retryable internal failure, not a crash. */
@@ -205,6 +324,80 @@ export class BatchExporter implements Exporter {
     } catch (cause) {
       const message = `send ${envelope.path} threw: ${cause instanceof Error ? cause.message : String(cause)}`;
       return { ok: false, retryable: false, error: new PandaProbeError("internal", message, { cause }) };
+    }
+  }
+
+  /** Sleeps `ms`; false when the item was abandoned before or during the sleep. */
+  private pause(item: Item, ms: number): Promise<boolean> {
+    if (item.done) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = backgroundTimer(() => {
+        item.wake = undefined;
+        resolve(true);
+      }, ms);
+      item.wake = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+    });
+  }
+
+  /** The promise's value, or undefined as soon as the item is abandoned. */
+  private waitFor<T>(item: Item, value: Promise<T>): Promise<T | undefined> {
+    return new Promise((resolve) => {
+      item.wake = () => resolve(undefined);
+      void value.then((v) => {
+        item.wake = undefined;
+        resolve(v);
+      });
+    });
+  }
+
+  /**
+   * Logs each pause of a route once: why, until when, and how much waits behind it. Waiting out a
+   * rate-limit window is also reported; a Retry-After the server chose is routine and only logged.
+   */
+  private reportDelay(route: string, delay: Exclude<Reservation, { ticket: number }>): void {
+    if (this.delayedUntil.get(route) === delay.until) return;
+    this.delayedUntil.set(route, delay.until);
+    const waiting = this.queue.length + this.active.size;
+    this.log(`delayed ${route} ${delay.ms} ms (${delay.reason}, ${waiting} waiting)`);
+    if (delay.reason === "retry-after") return;
+    const seconds = Math.ceil(delay.ms / 1000);
+    const why =
+      delay.reason === "rate-limited"
+        ? `HTTP 429 without Retry-After${delay.limit === undefined ? "" : ` after ${delay.limit} accepted in the window`}`
+        : `pacing to the ${delay.limit} requests per ${this.rateWindowMs / 1000} s the backend accepts`;
+    this.report(
+      new PandaProbeError(
+        "http_error",
+        `POST ${route} delayed by ${seconds} s (${why}); ${waiting} envelope(s) waiting, none given up while the queue has room`,
+        { status: 429 },
+      ),
+    );
+  }
+
+  private finish(item: Item, outcome: SettleOutcome, error?: PandaProbeError): void {
+    if (error) this.report(error);
+    this.settle(item, outcome);
+  }
+
+  /** The one place an envelope leaves: bookkeeping, its trace's followers, its settled hook, flush waiters. */
+  private settle(item: Item, outcome: SettleOutcome): void {
+    if (item.done) return;
+    item.done = true;
+    this.active.delete(item.seq);
+    const { envelope } = item;
+    if (envelope.path === "/traces" && envelope.traceId !== undefined) this.gate.settled(envelope.traceId, item.seq, outcome);
+    this.notify(envelope, outcome);
+    this.resolveWaiters();
+  }
+
+  private notify(envelope: Envelope, outcome: SettleOutcome): void {
+    try {
+      envelope.settled?.(outcome);
+    } catch {
+      // The hook belongs to whoever queued the envelope; its bug must not break delivery.
     }
   }
 
@@ -219,7 +412,7 @@ export class BatchExporter implements Exporter {
       this.dropReportsThrottled = true;
       this.reportDrops();
     }
-    this.resolveWaiters();
+    this.settle(item, "abandoned");
   }
 
   /** A flush cycle ends at each interval tick and each flush() call. */
@@ -231,11 +424,14 @@ export class BatchExporter implements Exporter {
   private reportDrops(): void {
     const count = this.unreportedDrops;
     this.unreportedDrops = 0;
+    const now = Date.now();
+    const paced = [...this.delayedUntil.values()].some((until) => until > now);
     this.log(`dropped ${count} (queue full)`);
     this.report(
       new PandaProbeError(
         "queue_overflow",
-        `export queue full (maxQueueSize ${this.maxQueueSize}): dropped ${count} oldest envelope(s), ${this.droppedTotal} in total`,
+        `export queue full (maxQueueSize ${this.maxQueueSize}${paced ? ", sending held back by the backend's rate limit" : ""}): ` +
+          `dropped ${count} oldest envelope(s), ${this.droppedTotal} in total`,
       ),
     );
   }
@@ -252,17 +448,20 @@ export class BatchExporter implements Exporter {
     }, this.flushIntervalMs);
   }
 
-  /** Everything below this seq is delivered or given up. In-flight seqs precede queued ones (FIFO). */
+  /** Everything below this seq is settled. Dispatched seqs precede queued ones (FIFO). */
   private lowestUnsettled(): number {
-    let lowest = this.queue.peek()?.seq ?? Infinity;
-    for (const seq of this.inFlight) if (seq < lowest) lowest = seq;
-    return lowest;
+    const active = this.active.keys().next();
+    return active.done ? (this.queue.peek()?.seq ?? Infinity) : active.value;
   }
 
   private resolveWaiters(): void {
     if (this.waiters.length === 0) return;
     const lowest = this.lowestUnsettled();
-    while (this.waiters.length > 0 && this.waiters[0]!.target < lowest) this.waiters.shift()!.resolve();
+    while (this.waiters.length > 0 && this.waiters[0]!.target < lowest) {
+      const waiter = this.waiters.shift()!;
+      clearTimeout(waiter.deadline);
+      waiter.resolve();
+    }
   }
 
   private report(err: PandaProbeError): void {

@@ -29,7 +29,8 @@ export function parseRetryAfter(header: string | null, now: number = Date.now())
 
 /**
  * Transient failures: timeout (408), rate limit (429) and server errors (5xx). Everything else,
- * notably 400/401/403/404/422, would fail the same way again.
+ * notably 400/401/403/404/422, would fail the same way again (the exporter alone knows that a 404
+ * to a trace's spans may mean the trace is not persisted yet).
  */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status <= 599);

@@ -2,6 +2,7 @@ import { PandaProbeError } from "../base/errors.js";
 import { closestName } from "../base/suggest.js";
 import { DEFAULT_ENDPOINT, DEFAULT_MAX_BODY_BYTES } from "../wire/endpoint.js";
 import { MAX_TIMER_MS } from "../base/timers.js";
+import { projectNameProblem } from "../wire/limits.js";
 
 /**
  * What `authorize` decides for one request:
@@ -78,6 +79,14 @@ function requiredString(value: unknown, name: string): string {
   return value;
 }
 
+/** Every forwarded request would get the backend's 422 otherwise. */
+function projectName(value: unknown): string {
+  const name = requiredString(value, "projectName");
+  const problem = projectNameProblem(name);
+  if (problem) fail(`option "projectName" ${problem}`);
+  return name;
+}
+
 function positiveInteger(value: unknown, name: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
@@ -135,7 +144,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
   if (typeof fetchImpl !== "function") fail(`no global fetch in this runtime: pass the "fetch" option`);
   return {
     apiKey: requiredString(options.apiKey, "apiKey"),
-    projectName: requiredString(options.projectName, "projectName"),
+    projectName: projectName(options.projectName),
     endpoint: parseEndpoint(options.endpoint),
     authorize: options.authorize,
     maxBodyBytes: positiveInteger(options.maxBodyBytes, "maxBodyBytes", DEFAULT_MAX_BODY_BYTES, Number.MAX_SAFE_INTEGER),

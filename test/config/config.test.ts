@@ -295,6 +295,21 @@ describe("mistakes are errors that say what is wrong and how to fix it", () => {
     expect(configError(() => new Client({ ...CREDENTIALS, ...bad }, {})).message).toMatch(message);
   });
 
+  it.each(["team/agent", "-x", "x-", "é-accent", " padded", "a".repeat(256)])(
+    "a project name the backend would refuse with 422 (%j) is refused, naming the rule",
+    (name) => {
+      const fromOption = configError(() => new Client({ ...CREDENTIALS, projectName: name }, {}));
+      expect(fromOption.message).toMatch(/option "projectName" must be 1-255 characters: letters, digits, spaces, hyphens, underscores, dots or apostrophes, starting and ending with a letter or digit/);
+      expect(fromOption.message).toContain(`(${name.length} characters)`);
+      const fromEnv = configError(() => new Client({ apiKey: "sk_pp_k" }, { PANDAPROBE_PROJECT_NAME: name }));
+      expect(fromEnv.message).toMatch(/^PandaProbe: PANDAPROBE_PROJECT_NAME must be 1-255 characters/);
+    },
+  );
+
+  it.each(["x", "My Project", "agent_v2.1", "O'Brien's evals", "a".repeat(255)])("the project name %j is accepted", (name) => {
+    expect(client({ ...CREDENTIALS, projectName: name }, {}).config.projectName).toBe(name);
+  });
+
   it("options that are not an object are refused", () => {
     expect(configError(() => new Client("sk_pp_key" as unknown as PandaProbeOptions, {})).message).toMatch(
       /options must be an object/,

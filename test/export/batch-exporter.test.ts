@@ -1,8 +1,12 @@
+import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PandaProbeError } from "../../src/base/errors.js";
-import { BatchExporter, type BatchExporterOptions } from "../../src/export/batch-exporter.js";
-import type { SendResult } from "../../src/export/http-sender.js";
-import type { Envelope } from "../../src/export/types.js";
+import { BatchExporter, DEFAULT_SHUTDOWN_TIMEOUT_MS, type BatchExporterOptions } from "../../src/export/batch-exporter.js";
+import { createHttpSender, type SendResult } from "../../src/export/http-sender.js";
+import { Pacer, routeOf, type Reservation } from "../../src/export/pacer.js";
+import type { Envelope, SettleOutcome } from "../../src/export/types.js";
+import { contractErrors, type ContractKind } from "../support/contract.js";
+import { sendJson, startFakeServer } from "../support/fake-http.js";
 
 const env = (n: number): Envelope => ({ path: "/traces", body: JSON.stringify({ n }) });
 const ids = (envelopes: Envelope[]) => envelopes.map((e) => (JSON.parse(e.body) as { n: number }).n);
@@ -470,5 +474,414 @@ describe("BatchExporter: debug log", () => {
         "response 202 /traces",
       ]),
     );
+  });
+});
+
+/* ----- Against a fake of the backend's delivery rules, on 127.0.0.1 ----- */
+
+interface Answer {
+  path: string;
+  traceId: string;
+  status: number;
+}
+
+/**
+ * The backend's rules that matter for delivery: `POST /traces` limited to `limit` per fixed window
+ * of `windowMs` from the window's first request, answered 429 without Retry-After; traces persisted
+ * `persistMs` after their 202; a score for a trace not persisted yet answers 500, spans 404.
+ * Every body is checked against the ingestion contract (a violation answers 422 and is recorded).
+ */
+async function startFakeBackend({ limit = Infinity, windowMs = 60_000, persistMs = 0 } = {}) {
+  let windowEnd = 0;
+  let count = 0;
+  const persisted = new Set<string>();
+  const answers: Answer[] = [];
+  const contractFailures: string[] = [];
+  const server = await startFakeServer<null>(null, (req, res) => {
+    const spans = /^\/traces\/([^/]+)\/spans$/.exec(req.path);
+    const kind: ContractKind = req.path === "/traces" ? "trace" : spans ? "spans" : "score";
+    const body: unknown = kind === "spans" ? (req.body as { items: unknown }).items : req.body;
+    const traceId = spans?.[1] ?? String(req.body["trace_id"]);
+    const answer = (status: number, json: unknown) => {
+      answers.push({ path: req.path, traceId, status });
+      sendJson(res, status, json);
+    };
+    const errors = contractErrors(kind, body);
+    if (errors.length > 0) {
+      contractFailures.push(...errors);
+      return answer(422, { detail: "Validation error" });
+    }
+    if (kind === "trace") {
+      const now = Date.now();
+      if (now >= windowEnd) [windowEnd, count] = [now + windowMs, 0];
+      if (++count > limit) return answer(429, { error: `Rate limit exceeded: ${limit} per window` });
+      setTimeout(() => persisted.add(traceId), persistMs);
+      return answer(202, { trace_id: traceId, task_id: randomUUID() });
+    }
+    if (!persisted.has(traceId)) return answer(kind === "spans" ? 404 : 500, { detail: "trace not persisted" });
+    return answer(201, {});
+  });
+  return {
+    url: server.url,
+    answers,
+    contractFailures,
+    /** The trace exists as if another process had sent it. */
+    persist: (traceId: string) => persisted.add(traceId),
+    statuses: (path: string) => answers.filter((a) => a.path === path).map((a) => a.status),
+    close: () => server.close(),
+  };
+}
+
+/** The spans route takes a JSON array; the fake server's parser keeps objects, so arrays travel wrapped. */
+function httpSend(url: string) {
+  const send = createHttpSender({ endpoint: url, headers: { "X-API-Key": "sk_pp_test", "X-Project-Name": "unit" }, timeoutMs: 5_000 });
+  return (envelope: Envelope) =>
+    send(envelope.path.endsWith("/spans") ? { ...envelope, body: `{"items":${envelope.body}}` } : envelope);
+}
+
+const now = () => new Date().toISOString();
+type Settled = (outcome: SettleOutcome) => void;
+const traceEnvelope = (traceId: string, settled?: Settled, name = "t"): Envelope => ({
+  path: "/traces",
+  traceId,
+  body: JSON.stringify({ trace_id: traceId, name, status: "COMPLETED", started_at: now(), spans: [] }),
+  ...(settled ? { settled } : {}),
+});
+const scoreEnvelope = (traceId: string, settled?: Settled): Envelope => ({
+  path: "/evaluations/trace-scores",
+  traceId,
+  body: JSON.stringify({ trace_id: traceId, name: "quality", value: "1", data_type: "NUMERIC", source: "PROGRAMMATIC" }),
+  ...(settled ? { settled } : {}),
+});
+const spansEnvelope = (traceId: string, settled?: Settled): Envelope => ({
+  path: `/traces/${traceId}/spans`,
+  traceId,
+  body: JSON.stringify([{ span_id: randomUUID(), name: "late span", kind: "TOOL", status: "OK", started_at: now() }]),
+  ...(settled ? { settled } : {}),
+});
+
+/** Outcomes by envelope, to check each envelope is settled exactly once. */
+function outcomes() {
+  const all: SettleOutcome[][] = [];
+  return {
+    all,
+    hook(): Settled {
+      const mine: SettleOutcome[] = [];
+      all.push(mine);
+      return (outcome) => mine.push(outcome);
+    },
+  };
+}
+
+describe("BatchExporter: pacing to a rate limit that answers 429 without Retry-After", () => {
+  it("delivers a burst beyond the limit in full, with 429s only in the first window and no retry used", async () => {
+    vi.useRealTimers();
+    const backend = await startFakeBackend({ limit: 5, windowMs: 300 });
+    const settled = outcomes();
+    const { exporter, reports } = makeExporter({
+      send: httpSend(backend.url),
+      batchSize: 1,
+      maxConcurrency: 4,
+      maxRetries: 0, // a 429 is waited out, never counted as a retry
+      rateWindowMs: 300,
+    });
+    const ids = Array.from({ length: 23 }, () => randomUUID());
+    for (const id of ids) exporter.enqueue(traceEnvelope(id, settled.hook()));
+    await exporter.flush();
+    await backend.close();
+
+    expect(settled.all).toEqual(ids.map(() => ["delivered"]));
+    const accepted = backend.answers.filter((a) => a.status === 202).map((a) => a.traceId);
+    expect(accepted.sort()).toEqual([...ids].sort());
+    // Once the first window's overflow (at most the requests in flight) taught the limit, no 429 again.
+    const rejected = backend.statuses("/traces").filter((s) => s === 429);
+    expect(rejected.length).toBeGreaterThan(0);
+    expect(rejected.length).toBeLessThanOrEqual(4);
+    expect(reports.length).toBeGreaterThan(0);
+    expect(reports.every((r) => r.code === "http_error" && r.status === 429 && r.message.includes("delayed"))).toBe(true);
+    expect(reports.some((r) => r.message.includes("HTTP 429 without Retry-After"))).toBe(true);
+    expect(reports.some((r) => r.message.includes("pacing to the"))).toBe(true);
+    expect(backend.contractFailures).toEqual([]);
+  });
+
+  it("evicts from a full queue while paced, and says so; the paced envelope itself is kept", async () => {
+    const fake = manualSend();
+    const settled = outcomes();
+    const { exporter, reports, logs } = makeExporter({ send: fake.send, maxQueueSize: 2, maxConcurrency: 1, rateWindowMs: 1_000 });
+    const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    exporter.enqueue(traceEnvelope(ids[0]!, settled.hook()));
+    void exporter.flush();
+    fake.answerNext(failed(429, true));
+    await tick();
+    for (const id of ids.slice(1)) exporter.enqueue(traceEnvelope(id, settled.hook())); // the third evicts the second
+
+    expect(reports.map((r) => r.code)).toEqual(["http_error", "queue_overflow"]);
+    expect(reports[0]!.message).toMatch(/POST \/traces delayed by 2 s \(HTTP 429 without Retry-After\); 1 envelope\(s\) waiting/);
+    expect(reports[1]!.message).toContain("sending held back by the backend's rate limit");
+    expect(logs.some((l) => l.startsWith("delayed /traces"))).toBe(true);
+    expect(settled.all).toEqual([[], ["abandoned"], [], []]);
+
+    const flushed = exporter.flush();
+    await vi.advanceTimersByTimeAsync(1_010); // a whole window (plus its margin): nothing was accepted in it
+    for (let i = 0; i < 3; i++) {
+      fake.answerNext();
+      await tick();
+    }
+    await flushed;
+    expect(fake.sent.map((e) => e.traceId)).toEqual([ids[0], ids[0], ids[2], ids[3]]);
+    expect(settled.all).toEqual([["delivered"], ["abandoned"], ["delivered"], ["delivered"]]);
+  });
+});
+
+describe("Pacer", () => {
+  const WINDOW = 1_000;
+  const MARGIN = 10; // a hundredth of the window
+  function pacer() {
+    let t = 0;
+    const p = new Pacer(WINDOW, () => t);
+    return { p, at: (ms: number) => (t = ms) };
+  }
+  const ticket = (r: Reservation) => {
+    if (!("ticket" in r)) throw new Error(`expected a ticket, got a delay of ${r.ms} ms`);
+    return r.ticket;
+  };
+
+  it("learns the limit from a 429, waits for the window to end, then sends that many per window", () => {
+    const { p, at } = pacer();
+    const tickets = [0, 1, 2].map(() => ticket(p.reserve("/traces")));
+    at(5);
+    for (const t of tickets) p.answered("/traces", t, 202); // the window counts from the first answer
+    const fourth = ticket(p.reserve("/traces"));
+    at(6);
+    p.answered("/traces", fourth, 429);
+
+    expect(p.limit("/traces")).toBe(3);
+    expect(p.reserve("/traces")).toEqual({ ms: 5 + WINDOW + MARGIN - 6, until: 5 + WINDOW + MARGIN, reason: "rate-limited", limit: 3 });
+    at(5 + WINDOW + MARGIN);
+    [0, 1, 2].forEach(() => ticket(p.reserve("/traces")));
+    expect(p.reserve("/traces")).toMatchObject({ reason: "paced", limit: 3 });
+    // Other routes have their own limits.
+    ticket(p.reserve("/evaluations/trace-scores"));
+  });
+
+  it("waits a whole window from now after a 429 when nothing was accepted in the window", () => {
+    const { p, at } = pacer();
+    const first = ticket(p.reserve("/traces"));
+    at(100);
+    p.answered("/traces", first, 429);
+    expect(p.limit("/traces")).toBeUndefined();
+    expect(p.reserve("/traces")).toMatchObject({ until: 100 + WINDOW + MARGIN, reason: "rate-limited" });
+  });
+
+  it("waits exactly a 429's Retry-After, which wins over its own estimate", () => {
+    const { p, at } = pacer();
+    const first = ticket(p.reserve("/traces"));
+    at(50);
+    p.answered("/traces", first, 429, 200);
+    expect(p.reserve("/traces")).toEqual({ ms: 200, until: 250, reason: "retry-after" });
+    at(250);
+    ticket(p.reserve("/traces"));
+  });
+
+  it("counts the spans of every trace as one route", () => {
+    expect(routeOf(`/traces/${randomUUID()}/spans`)).toBe("/traces/{id}/spans");
+    expect(routeOf("/traces")).toBe("/traces");
+  });
+});
+
+describe("BatchExporter: scores and spans follow their trace", () => {
+  it("sends each score and spans only after its trace's 2xx, and retries them until the trace is persisted", async () => {
+    vi.useRealTimers();
+    const backend = await startFakeBackend({ persistMs: 80 });
+    const settled = outcomes();
+    const { exporter, reports } = makeExporter({ send: httpSend(backend.url), batchSize: 1, retryBaseMs: 20, retryMaxMs: 200 });
+    const ids = Array.from({ length: 8 }, () => randomUUID());
+    for (const id of ids) {
+      exporter.enqueue(traceEnvelope(id, settled.hook()));
+      exporter.enqueue(scoreEnvelope(id, settled.hook()));
+      exporter.enqueue(spansEnvelope(id, settled.hook()));
+    }
+    await exporter.flush();
+    await backend.close();
+
+    expect(settled.all).toEqual(ids.flatMap(() => [["delivered"], ["delivered"], ["delivered"]]));
+    for (const id of ids) {
+      const mine = backend.answers.filter((a) => a.traceId === id);
+      // The trace's 202 came before anything else of it reached the server.
+      expect(mine[0]).toMatchObject({ path: "/traces", status: 202 });
+      expect(mine.filter((a) => a.status === 201).map((a) => a.path).sort()).toEqual(["/evaluations/trace-scores", `/traces/${id}/spans`]);
+    }
+    expect(backend.statuses("/evaluations/trace-scores")).toContain(500); // persistence lagged, and was waited for
+    expect(reports).toEqual([]);
+    expect(backend.contractFailures).toEqual([]);
+  });
+
+  it("sends a score for a trace it did not queue at once, with the same patience", async () => {
+    vi.useRealTimers();
+    const backend = await startFakeBackend();
+    const settled = outcomes();
+    const { exporter, reports } = makeExporter({ send: httpSend(backend.url), batchSize: 1, retryBaseMs: 20, retryMaxMs: 100 });
+    const id = randomUUID();
+    exporter.enqueue(scoreEnvelope(id, settled.hook()));
+    const flushed = exporter.flush();
+    // Far more 500s than maxRetries (3): the trace arrives from elsewhere, late.
+    await vi.waitFor(() => expect(backend.statuses("/evaluations/trace-scores").length).toBeGreaterThanOrEqual(6), 10_000);
+    backend.persist(id);
+    await flushed;
+    await backend.close();
+
+    expect(settled.all).toEqual([["delivered"]]);
+    expect(backend.statuses("/evaluations/trace-scores").at(-1)).toBe(201);
+    expect(reports).toEqual([]);
+  });
+
+  it("gives a score up as abandoned once traceWaitMs of 500s has passed, and reports the last answer", async () => {
+    vi.useRealTimers();
+    const backend = await startFakeBackend();
+    const settled = outcomes();
+    const { exporter, reports } = makeExporter({ send: httpSend(backend.url), retryBaseMs: 10, retryMaxMs: 40, traceWaitMs: 300 });
+    exporter.enqueue(scoreEnvelope(randomUUID(), settled.hook()));
+    await exporter.flush();
+    await backend.close();
+
+    expect(settled.all).toEqual([["abandoned"]]);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ code: "http_error", status: 500 });
+  });
+
+  it("does not send the score of a refused trace: it is refused along with it", async () => {
+    vi.useRealTimers();
+    const backend = await startFakeBackend();
+    const settled = outcomes();
+    const { exporter, reports } = makeExporter({ send: httpSend(backend.url) });
+    const id = randomUUID();
+    exporter.enqueue(traceEnvelope(id, settled.hook(), "")); // an empty name: 422
+    exporter.enqueue(scoreEnvelope(id, settled.hook()));
+    await exporter.flush();
+    await backend.close();
+
+    expect(settled.all).toEqual([["refused"], ["refused"]]);
+    expect(backend.answers.map((a) => a.path)).toEqual(["/traces"]);
+    expect(reports.map((r) => r.message)).toEqual([
+      expect.stringContaining("HTTP 422"),
+      `POST /evaluations/trace-scores not sent: its trace ${id} was refused`,
+    ]);
+    expect(backend.contractFailures).not.toEqual([]); // the refused trace, on purpose
+  });
+});
+
+describe("BatchExporter: deadlines", () => {
+  it("shutdown(timeoutMs) gives up what is left at the deadline with the endpoint down, and reports the count", async () => {
+    vi.useRealTimers();
+    const backend = await startFakeBackend();
+    const url = backend.url;
+    await backend.close(); // connection refused from now on
+    const settled = outcomes();
+    // Backoff of up to a minute per retry: without the deadline this would take minutes.
+    const { exporter, reports } = makeExporter({ send: httpSend(url), retryBaseMs: 60_000, retryMaxMs: 60_000, maxRetries: 5 });
+    for (let i = 0; i < 100; i++) exporter.enqueue(traceEnvelope(randomUUID(), settled.hook()));
+    await exporter.shutdown(300);
+
+    expect(settled.all).toEqual(Array.from({ length: 100 }, () => ["abandoned"]));
+    expect(reports.map((r) => r.message)).toEqual([
+      "shutdown: deadline of 300 ms passed with 100 envelope(s) not delivered; given up",
+    ]);
+  });
+
+  it("shutdown() waits 10 s by default", async () => {
+    const fake = manualSend();
+    const settled = outcomes();
+    const { exporter, reports } = makeExporter({ send: fake.send });
+    exporter.enqueue(traceEnvelope(randomUUID(), settled.hook()));
+    const stopped = track(exporter.shutdown());
+
+    await vi.advanceTimersByTimeAsync(DEFAULT_SHUTDOWN_TIMEOUT_MS - 1);
+    expect(stopped.done).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(stopped.done).toBe(true);
+    expect(DEFAULT_SHUTDOWN_TIMEOUT_MS).toBe(10_000);
+    expect(settled.all).toEqual([["abandoned"]]);
+    expect(reports[0]!.message).toContain("1 envelope(s) not delivered");
+
+    fake.answerNext(); // the request outlived the deadline: its answer changes nothing
+    await tick();
+    expect(settled.all).toEqual([["abandoned"]]);
+  });
+
+  it("flush(timeoutMs) gives up only what it covers; what came later is still delivered", async () => {
+    const fake = manualSend();
+    const settled = outcomes();
+    const { exporter, reports } = makeExporter({ send: fake.send, maxConcurrency: 1 });
+    exporter.enqueue(traceEnvelope(randomUUID(), settled.hook()));
+    const flushed = track(exporter.flush(1_000));
+    exporter.enqueue(traceEnvelope(randomUUID(), settled.hook()));
+
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(flushed.done).toBe(true);
+    expect(settled.all).toEqual([["abandoned"], []]);
+    expect(reports.map((r) => r.message)).toEqual(["flush: deadline of 1000 ms passed with 1 envelope(s) not delivered; given up"]);
+
+    fake.answerNext(); // the first request returns and frees its slot for the second
+    await tick();
+    const second = exporter.flush();
+    fake.answerNext();
+    await second;
+    expect(settled.all).toEqual([["abandoned"], ["delivered"]]);
+  });
+
+  it("cuts a wait for the rate-limit window short at the deadline", async () => {
+    const fake = manualSend();
+    const settled = outcomes();
+    const { exporter } = makeExporter({ send: fake.send });
+    exporter.enqueue(traceEnvelope(randomUUID(), settled.hook()));
+    const stopped = track(exporter.shutdown(500));
+    fake.answerNext(failed(429, true)); // nothing accepted: a whole minute to wait
+    await vi.advanceTimersByTimeAsync(500);
+    expect(stopped.done).toBe(true);
+    expect(settled.all).toEqual([["abandoned"]]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe("BatchExporter: settled hook", () => {
+  it("is called exactly once per envelope with how it left, and a throwing hook changes nothing", async () => {
+    const fake = manualSend();
+    const calls: [number, SettleOutcome][] = [];
+    const envelope = (n: number): Envelope => ({
+      ...env(n),
+      settled(outcome) {
+        calls.push([n, outcome]);
+        throw new Error("hook bug");
+      },
+    });
+    const { exporter, reports } = makeExporter({ send: fake.send, maxRetries: 0, maxQueueSize: 3, maxConcurrency: 3 });
+    for (const n of [1, 2, 3]) exporter.enqueue(envelope(n));
+    void exporter.flush();
+    for (const n of [4, 5, 6, 7]) exporter.enqueue(envelope(n)); // the queue holds 3: 4 is evicted
+
+    fake.answerNext(OK);
+    fake.answerNext(failed(422, false));
+    fake.answerNext(failed(503, true)); // no retry left
+    await tick();
+    const flushed = exporter.flush();
+    for (let i = 0; i < 3; i++) {
+      fake.answerNext();
+      await tick();
+    }
+    await flushed;
+    await exporter.shutdown();
+    exporter.enqueue(envelope(8)); // after shutdown
+
+    expect(calls.sort(([a], [b]) => a - b)).toEqual([
+      [1, "delivered"],
+      [2, "refused"],
+      [3, "abandoned"],
+      [4, "abandoned"],
+      [5, "delivered"],
+      [6, "delivered"],
+      [7, "delivered"],
+      [8, "abandoned"],
+    ]);
+    expect(reports.map((r) => r.code).sort()).toEqual(["http_error", "http_error", "queue_overflow"]);
   });
 });

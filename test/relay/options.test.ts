@@ -34,6 +34,12 @@ describe("createRelayHandler options", () => {
     expect(creationError(options).message).toBe(`createRelayHandler: ${message}`);
   });
 
+  it.each(["team/agent", "-x", "x-", "é-accent", "a".repeat(256)])("rejects the project name %j the backend would refuse", (name) => {
+    expect(creationError({ ...base, projectName: name }).message).toMatch(
+      /^createRelayHandler: option "projectName" must be 1-255 characters: letters, digits, spaces, hyphens, underscores, dots or apostrophes, starting and ending with a letter or digit; got /,
+    );
+  });
+
   it.each([
     ["apikey", "apiKey"],
     ["project_name", "projectName"],
@@ -111,6 +117,13 @@ describe("createRelayHandler endpoint", () => {
     const res = await createRelayHandler({ ...base, fetch: redirecting })(request());
     expect(res.status).toBe(202);
     expect(urls).toEqual(["https://api.pandaprobe.com/traces"]);
+  });
+
+  it.each(["x", "My Project", "O'Brien's evals", "a".repeat(255)])("forwards with the project name %j the backend accepts", async (name) => {
+    collector.reset();
+    const res = await createRelayHandler({ ...base, projectName: name, endpoint: collector.url })(request());
+    expect(res.status).toBe(202);
+    expect(collector.requests.map((r) => r.headers["x-project-name"])).toEqual([name]);
   });
 
   it("keeps a self-hosted endpoint's path prefix and drops its trailing slash", async () => {
