@@ -33,12 +33,29 @@ export interface ScoreOptions {
   metadata?: Record<string, unknown>;
 }
 
+const DEFAULT_FLUSH_TIMEOUT = 30;
+const DEFAULT_SHUTDOWN_TIMEOUT = 10;
+/** A timeout in seconds as the exporters take it; one that is not a number means no deadline. */
+const seconds = (timeout: number) => (typeof timeout === "number" ? timeout * 1000 : undefined);
+
 const NUMERIC = /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 function scoreDataType(value: number | boolean | string): ScoreDataType {
   if (typeof value === "number") return "NUMERIC";
   if (typeof value === "boolean") return "BOOLEAN";
   return NUMERIC.test(value) ? "NUMERIC" : "CATEGORICAL";
+}
+
+/** What the backend refuses (422) of a value of this type, or undefined: NUMERIC in [0, 1], BOOLEAN true or false. */
+function scoreValueProblem(value: string, dataType: ScoreDataType): string | undefined {
+  if (dataType === "NUMERIC") {
+    const n = NUMERIC.test(value) ? Number(value) : NaN;
+    return n >= 0 && n <= 1 ? undefined : `a NUMERIC score must be a number in [0, 1], got ${JSON.stringify(value)}`;
+  }
+  if (dataType === "BOOLEAN" && value !== "true" && value !== "false") {
+    return `a BOOLEAN score must be true or false, got ${JSON.stringify(value)}`;
+  }
+  return undefined;
 }
 
 /**
@@ -52,6 +69,7 @@ export class Client {
   declare private readonly exporter: Exporter | undefined;
   declare private readonly pipeline: TracePipeline | undefined;
   declare private readonly handlers: Set<ErrorHandler>;
+  declare private readonly report: ((error: PandaProbeError) => void) | undefined;
   declare private readonly stopFlushOnExit: (() => void) | undefined;
   declare private stopping: Promise<void> | undefined;
 
@@ -65,7 +83,7 @@ export class Client {
     const refused = config.exporter ? undefined : platform.refuse(config);
     if (refused) throw configError(refused);
     const printed = new Set<string>();
-    const report = (error: PandaProbeError) => dispatchError(error, handlers, printed, config.debug);
+    const report = (this.report = (error: PandaProbeError) => dispatchError(error, handlers, printed, config.debug));
     const log = config.debug ? (message: string) => console.debug(`[pandaprobe] ${message}`) : undefined;
     const exporter = (this.exporter = config.exporter ?? platform.createExporter(config, { report, log }));
     const { environment, release, maxPayloadSize } = config;
@@ -141,18 +159,25 @@ export class Client {
       assertOptionalString(options?.reason, "score reason");
       if (options?.metadata != null) assertPlainObject(options.metadata, "score metadata");
     }
+    const dataType = options?.dataType ?? scoreDataType(value);
+    const problem = scoreValueProblem(String(value), dataType);
+    // The backend would refuse it with a 422 after the call returned: said where the mistake is, or reported in production.
+    if (problem && DEV && process.env.NODE_ENV !== "production") throw new TypeError(`PandaProbe: ${problem}.`);
     if (!this.exporter) return;
+    if (problem) {
+      return this.report?.(new PandaProbeError("http_error", `PandaProbe: score "${name}" not sent: ${problem}.`, { status: 422 }));
+    }
     const body: TraceScoreData = {
       trace_id: traceId,
       name,
       value: String(value),
-      data_type: options?.dataType ?? scoreDataType(value),
+      data_type: dataType,
       source: "PROGRAMMATIC",
       reason: options?.reason,
       // An array or a string (production builds skip the check) would have the score refused.
       metadata: jsonObject(options?.metadata),
     };
-    this.exporter.enqueue({ path: "/evaluations/trace-scores", body: JSON.stringify(body) });
+    this.exporter.enqueue({ path: "/evaluations/trace-scores", body: JSON.stringify(body), traceId });
   }
 
   /** Submits a trace built elsewhere; missing ids come from the scope, limits are applied. */
@@ -163,16 +188,23 @@ export class Client {
     this.pipeline?.record(() => normalizePrebuilt(trace, ids), "prebuilt");
   }
 
-  /** Resolves when everything queued before the call is delivered or given up. */
-  flush(): Promise<void> {
+  /**
+   * Resolves when everything queued before the call is delivered or given up, or after `timeout`
+   * seconds (30 by default, as PandaProbe's other SDKs wait); delivery goes on after that.
+   */
+  flush(timeout: number = DEFAULT_FLUSH_TIMEOUT): Promise<void> {
     this.pipeline?.flush();
-    return this.exporter ? this.exporter.flush() : Promise.resolve();
+    return this.exporter ? this.exporter.flush(seconds(timeout)) : Promise.resolve();
   }
 
-  /** Flushes, then stops. Idempotent. */
-  shutdown(): Promise<void> {
+  /**
+   * Flushes, then stops. Waits at most `timeout` seconds (10 by default, what the Python SDK waits at
+   * exit): what is left then is given up and reported, or stays in the queue directory when there is one.
+   * Idempotent.
+   */
+  shutdown(timeout: number = DEFAULT_SHUTDOWN_TIMEOUT): Promise<void> {
     this.stopFlushOnExit?.();
     this.pipeline?.flush();
-    return (this.stopping ??= this.exporter ? this.exporter.shutdown() : Promise.resolve());
+    return (this.stopping ??= this.exporter ? this.exporter.shutdown(seconds(timeout)) : Promise.resolve());
   }
 }

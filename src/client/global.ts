@@ -55,12 +55,13 @@ function current(): Client {
   return getClient() ?? (shared.inert ??= new Client({ enabled: false }, undefined));
 }
 
-export function flush(): Promise<void> {
-  return settled(shared.client?.flush());
+/** The global client's `flush(timeout)`, also waiting for the clients `init()` replaced. */
+export function flush(timeout?: number): Promise<void> {
+  return settled(shared.client?.flush(timeout));
 }
 
-export function shutdown(): Promise<void> {
-  return settled(shared.client?.shutdown());
+export function shutdown(timeout?: number): Promise<void> {
+  return settled(shared.client?.shutdown(timeout));
 }
 
 const settled = (current: Promise<void> | undefined): Promise<void> => Promise.all([shared.retired, current]).then(() => {});

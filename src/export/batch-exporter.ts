@@ -173,14 +173,14 @@ export class BatchExporter implements Exporter {
   }
 
   flush(timeoutMs?: number): Promise<void> {
-    return this.flushWithin(timeoutMs, "flush");
+    return this.flushWithin(timeoutMs, "flush", false);
   }
 
   shutdown(timeoutMs: number = DEFAULT_SHUTDOWN_TIMEOUT_MS): Promise<void> {
     if (this.shutdownPromise === undefined) {
       // Closing before flushing means this flush covers everything ever accepted.
       this.closed = true;
-      this.shutdownPromise = this.flushWithin(timeoutMs, "shutdown").then(() => {
+      this.shutdownPromise = this.flushWithin(timeoutMs, "shutdown", true).then(() => {
         if (this.timer !== undefined) clearTimeout(this.timer);
         this.timer = undefined;
         this.log("exporter shut down");
@@ -189,8 +189,11 @@ export class BatchExporter implements Exporter {
     return this.shutdownPromise;
   }
 
-  /** A deadline that is not a finite number of milliseconds (Infinity, NaN) means none. */
-  private flushWithin(timeoutMs: number | undefined, what: string): Promise<void> {
+  /**
+   * A deadline that is not a finite number of milliseconds (Infinity, NaN) means none. A flush
+   * that passes it only stops waiting (the envelopes go on); a shutdown gives them up.
+   */
+  private flushWithin(timeoutMs: number | undefined, what: string, giveUp: boolean): Promise<void> {
     this.endCycle();
     this.release();
     const target = this.lastSeq;
@@ -199,13 +202,23 @@ export class BatchExporter implements Exporter {
       const waiter: Waiter = { target, resolve };
       if (timeoutMs !== undefined && Number.isFinite(timeoutMs) && timeoutMs < MAX_TIMER_MS) {
         // Not unref'd: `await shutdown()` at the end of a script must keep the process until then.
-        waiter.deadline = setTimeout(() => this.deadlinePassed(waiter, what, timeoutMs), Math.max(0, timeoutMs));
+        const passed = () => (giveUp ? this.deadlinePassed(waiter, what, timeoutMs) : this.stopWaiting(waiter, what));
+        waiter.deadline = setTimeout(passed, Math.max(0, timeoutMs));
       }
       this.waiters.push(waiter);
     });
   }
 
-  /** Gives up what the flush still waits for, reports how much, and resolves it. */
+  /** Resolves a flush at its deadline; what it waited for is still under way. */
+  private stopWaiting(waiter: Waiter, what: string): void {
+    const index = this.waiters.indexOf(waiter);
+    if (index < 0) return;
+    this.waiters.splice(index, 1);
+    this.log(`${what} deadline passed; delivery goes on`);
+    waiter.resolve();
+  }
+
+  /** Gives up what the shutdown still waits for, reports how much, and resolves it. */
   private deadlinePassed(waiter: Waiter, what: string, timeoutMs: number): void {
     const index = this.waiters.indexOf(waiter);
     if (index < 0) return;

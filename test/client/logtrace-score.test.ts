@@ -137,6 +137,31 @@ describe("score", () => {
     expect(() => score(id, "quality", 1, { metadata: [1] as never })).toThrow(/score metadata must be an object/);
   });
 
+  it("rejects what the backend refuses by type: NUMERIC outside [0, 1] (numeric strings too), BOOLEAN other than true/false", () => {
+    const id = crypto.randomUUID();
+    expect(() => score(id, "quality", 4)).toThrow(/a NUMERIC score must be a number in \[0, 1\], got "4"/);
+    expect(() => score(id, "quality", -0.1)).toThrow(/NUMERIC score must be a number in \[0, 1\]/);
+    expect(() => score(id, "quality", "1.0001")).toThrow(/NUMERIC score/);
+    expect(() => score(id, "quality", "abc", { dataType: "NUMERIC" })).toThrow(/NUMERIC score must be a number/);
+    expect(() => score(id, "ok", "yes", { dataType: "BOOLEAN" })).toThrow(/a BOOLEAN score must be true or false, got "yes"/);
+  });
+
+  it("takes the bounds and the other types as they are", async () => {
+    const id = crypto.randomUUID();
+    score(id, "low", 0);
+    score(id, "high", "1.0");
+    score(id, "level", "4", { dataType: "CATEGORICAL" });
+    score(id, "ok", false);
+    await tracing.client.flush();
+    expect(tracing.collector.contractFailures).toEqual([]);
+    expect(tracing.collector.scores().map((s) => [s.name, s.value, s.data_type]).sort()).toEqual([
+      ["high", "1.0", "NUMERIC"],
+      ["level", "4", "CATEGORICAL"],
+      ["low", "0", "NUMERIC"],
+      ["ok", "false", "BOOLEAN"],
+    ]);
+  });
+
   it("sends a score with null metadata without it, and takes an upper-case UUID", async () => {
     const id = crypto.randomUUID().toUpperCase();
     score(id, "quality", 0.5, { metadata: null as never });

@@ -63,6 +63,21 @@ describe("production builds absorb what development builds reject", () => {
     expect(sent!.spans[0]).toMatchObject({ name: "double", input: 21, output: 42 });
   });
 
+  it("a score the backend would refuse for its value is reported and not sent", async () => {
+    const reports: Error[] = [];
+    const off = onError((error) => reports.push(error));
+    try {
+      score(crypto.randomUUID(), "quality", 4);
+      await tracing.client.flush();
+    } finally {
+      off();
+    }
+    expect(tracing.collector.scores()).toEqual([]);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatchObject({ code: "http_error", status: 422 });
+    expect(reports[0]!.message).toMatch(/score "quality" not sent: a NUMERIC score must be a number in \[0, 1\], got "4"/);
+  });
+
   it("a score whose metadata is not an object is sent without it", async () => {
     score(crypto.randomUUID(), "quality", 0.5, { metadata: bad("grader-7") });
     await tracing.sent();

@@ -473,8 +473,10 @@ describe("tracing never throws into the host", () => {
     c.score(t.traceId, "quality", 1);
 
     await expect(c.flush()).resolves.toBeUndefined();
-    // Four traces and a score, each tried twice (maxRetries 1), none accepted.
-    expect(collector.requests).toHaveLength(10);
+    // Four traces, each tried twice (maxRetries 1), none accepted; the score is not sent for a
+    // trace that never reached the backend (it would fail on the missing trace).
+    expect(collector.requests).toHaveLength(8);
+    expect(collector.requests.every((r) => r.path === "/traces")).toBe(true);
     expect(collector.traces()).toEqual([]);
   });
 });
