@@ -5,7 +5,7 @@ import { resolveRelayOptions } from "./options.js";
 import type { RelayOptions, ResolvedRelayOptions } from "./options.js";
 import { corsHeaders, detail, preflight, validationError, withCors } from "./responses.js";
 import { matchRoute } from "./routes.js";
-import { isObject, validateBody } from "./validate.js";
+import { isObject, validateBody } from "../wire/validate.js";
 
 /** A fetch-style handler: Next.js route handlers, Hono, Remix, Cloudflare Workers, Deno, Bun. */
 export type RelayHandler = (req: Request) => Promise<Response>;

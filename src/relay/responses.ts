@@ -1,5 +1,5 @@
 /** The relay's own answers: JSON bodies in the backend's shape, never cached, CORS only for listed origins. */
-import type { FieldError } from "./validate.js";
+import type { FieldError } from "../wire/validate.js";
 
 /**
  * CORS headers for a request whose Origin is listed (empty otherwise: same-origin only). Retry-After

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { validateBody } from "../../src/relay/validate.js";
-import type { BodyKind } from "../../src/relay/validate.js";
+import { validateBody } from "../../src/wire/validate.js";
+import type { BodyKind } from "../../src/wire/validate.js";
 import { contractErrorField, contractErrorObjects } from "../support/contract.js";
 
 type Body = Record<string, any>;

@@ -3,9 +3,9 @@
  * relay rejects what the SDK would never send without shipping a JSON-schema engine to servers.
  * A test keeps it in agreement with the schema compiled by ajv. Limits and enums are the contract's own.
  */
-import { ScoreDataType, SpanKind, SpanStatusCode, TraceStatus } from "../wire/enums.js";
-import { isUuid } from "../wire/ids.js";
-import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_SPANS_PER_REQUEST } from "../wire/limits.js";
+import { ScoreDataType, SpanKind, SpanStatusCode, TraceStatus } from "./enums.js";
+import { isUuid } from "./ids.js";
+import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_SPANS_PER_REQUEST } from "./limits.js";
 
 /** One violation, in the backend's 422 shape: `field` is a dotted path such as `spans.0.kind`. */
 export interface FieldError {
