@@ -1,6 +1,6 @@
 import { backgroundTimer } from "../../base/timers.js";
 import { backoffDelay } from "../retry.js";
-import type { BrowserExporterOptions } from "./exporter.js";
+import type { BrowserExporterOptions } from "./options.js";
 
 /** The longest Retry-After honoured, as in the core transport: an hour's wait (or a date read by a clock running behind) would hold every trace of the visit. */
 const MAX_RETRY_AFTER_MS = 60_000;

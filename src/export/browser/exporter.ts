@@ -1,33 +1,13 @@
 import { PandaProbeError, type PandaProbeErrorCode } from "../../base/errors.js";
-import type { SendResult } from "../http-sender.js";
 import { backgroundTimer } from "../../base/timers.js";
 import type { Envelope, Exporter } from "../types.js";
 import { createBackoff } from "./backoff.js";
 import { openWakeChannel, sendAlone } from "./cross-tab.js";
 import { createPageExit } from "./page-exit.js";
-import type { QueueStore } from "./store.js";
+import type { BrowserExporterOptions } from "./options.js";
 import { createStoreFailover } from "./store-failover.js";
 
-export interface BrowserExporterOptions {
-  /** The shared IndexedDB queue; rejects when IndexedDB cannot be used. */
-  openStore(onClosed: () => void): Promise<QueueStore>;
-  /** Where records go while IndexedDB is unavailable. */
-  memoryStore: QueueStore;
-  send(envelope: Envelope, keepalive: boolean): Promise<SendResult>;
-  /** Lock and channel name shared by the tabs of a site. */
-  name: string;
-  /** Records read from the queue per round of sending. */
-  batchSize: number;
-  /** How often a tab looks for records left in the shared queue (each write is sent at once). */
-  flushIntervalMs: number;
-  maxConcurrency: number;
-  retryBaseMs?: number;
-  retryMaxMs?: number;
-  /** What keepalive requests may carry in all while the page goes away (browsers allow 64 KiB). */
-  keepaliveBudget?: number;
-  report(error: PandaProbeError): void;
-  log?: (message: string) => void;
-}
+export type { BrowserExporterOptions };
 
 type Listen = (type: string, fn: () => void) => void;
 type Lifecycle = Partial<Record<"addEventListener" | "removeEventListener", Listen>>;

@@ -1,7 +1,7 @@
 import { jsonByteLength } from "../../wire/serialize.js";
 import type { SendResult } from "../http-sender.js";
 import type { Envelope } from "../types.js";
-import type { BrowserExporterOptions } from "./exporter.js";
+import type { BrowserExporterOptions } from "./options.js";
 
 export type PageExit = [
   /** The page is being hidden or closed: what is sent now may have to outlive it. */

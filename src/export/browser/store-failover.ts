@@ -1,6 +1,6 @@
 import { jsonByteLength } from "../../wire/serialize.js";
 import type { Envelope } from "../types.js";
-import type { BrowserExporterOptions } from "./exporter.js";
+import type { BrowserExporterOptions } from "./options.js";
 import type { QueueStore, StoredRecord } from "./store.js";
 
 const REOPEN_AFTER_MS = 30_000;
