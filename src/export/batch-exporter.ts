@@ -1,7 +1,7 @@
 import { PandaProbeError } from "../base/errors.js";
 import type { SendResult } from "./http-sender.js";
 import { backgroundTimer, MAX_TIMER_MS } from "../base/timers.js";
-import { Pacer, routeOf, type Reservation } from "./pacer.js";
+import { Pacer, RATE_WINDOW_MS, routeOf, type Reservation } from "../wire/pacer.js";
 import { backoffDelay } from "./retry.js";
 import { followsTrace, TraceGate } from "./trace-gate.js";
 import type { Envelope, Exporter, SettleOutcome } from "./types.js";
@@ -144,7 +144,7 @@ export class BatchExporter implements Exporter {
     this.maxRetries = Math.max(0, options.maxRetries);
     this.retryBaseMs = options.retryBaseMs ?? 500;
     this.retryMaxMs = options.retryMaxMs ?? 30_000;
-    this.rateWindowMs = options.rateWindowMs ?? 60_000;
+    this.rateWindowMs = options.rateWindowMs ?? RATE_WINDOW_MS;
     this.traceWaitMs = options.traceWaitMs ?? 60_000;
     this.pacer = new Pacer(this.rateWindowMs);
     this.reportFn = options.report;

@@ -3,8 +3,9 @@ import { declaredTooLarge, isJsonContentType, parseJson, readCapped } from "./bo
 import { forward } from "./forward.js";
 import { resolveRelayOptions } from "./options.js";
 import type { RelayOptions, ResolvedRelayOptions } from "./options.js";
-import { corsHeaders, detail, preflight, validationError, withCors } from "./responses.js";
+import { corsHeaders, detail, preflight, rateLimited, retryAfterSeconds, validationError, withCors } from "./responses.js";
 import { matchRoute } from "./routes.js";
+import { Pacer, RATE_WINDOW_MS, routeOf } from "../wire/pacer.js";
 import { isObject, validateBody } from "../wire/validate.js";
 
 /** A fetch-style handler: Next.js route handlers, Hono, Remix, Cloudflare Workers, Deno, Bun. */
@@ -111,13 +112,25 @@ export function createRelayHandler(options: RelayOptions): RelayHandler {
         return detail(400, "Body nests too deeply", cors);
       }
     }
-    return forward(resolved, {
+    // PandaProbe's 429 says neither how long nor how many: the relay learns its window and says
+    // both as Retry-After, and answers for it while the window lasts, for every page and tab alike.
+    const paced = routeOf(route.upstreamPath);
+    const reservation = pacer.reserve(paced);
+    if ("ms" in reservation) return rateLimited(reservation.ms, cors);
+    const answer = await forward(resolved, {
       upstreamPath: route.upstreamPath,
       body,
       requestId: req.headers.get("x-request-id"),
       headers: cors,
     });
+    const retryAfter = answer.headers.get("retry-after");
+    const retryAfterMs = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) * 1000 : undefined;
+    pacer.answered(paced, reservation.ticket, answer.status === 502 ? undefined : answer.status, retryAfterMs);
+    if (answer.status === 429 && retryAfter === null) answer.headers.set("retry-after", retryAfterSeconds(pacer.waitMs(paced)));
+    return answer;
   }
+
+  const pacer = new Pacer(RATE_WINDOW_MS);
 
   return async function relay(req: Request): Promise<Response> {
     try {

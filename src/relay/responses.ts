@@ -54,3 +54,11 @@ export function preflight(cors: Record<string, string>): Response {
     },
   });
 }
+
+/** Whole seconds, at least 1: Retry-After takes no fractions, and 0 would invite an immediate retry. */
+export const retryAfterSeconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
+
+/** The relay answering for PandaProbe's rate limit while the window it learned lasts. */
+export function rateLimited(ms: number, headers: Record<string, string>): Response {
+  return jsonResponse(429, { detail: "Rate limit exceeded: waiting for PandaProbe's window" }, { ...headers, "retry-after": retryAfterSeconds(ms) });
+}

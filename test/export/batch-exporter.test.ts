@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { PandaProbeError } from "../../src/base/errors.js";
 import { BatchExporter, DEFAULT_SHUTDOWN_TIMEOUT_MS, type BatchExporterOptions } from "../../src/export/batch-exporter.js";
 import { createHttpSender, type SendResult } from "../../src/export/http-sender.js";
-import { Pacer, routeOf, type Reservation } from "../../src/export/pacer.js";
+import { Pacer, routeOf, type Reservation } from "../../src/wire/pacer.js";
 import type { Envelope, SettleOutcome } from "../../src/export/types.js";
 import { contractErrors, type ContractKind } from "../support/contract.js";
 import { sendJson, startFakeServer } from "../support/fake-http.js";

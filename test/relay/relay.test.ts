@@ -479,6 +479,39 @@ describe("relay: upstream answers", () => {
     expect(await res.json()).toEqual({ detail: "Rate limit exceeded" });
   });
 
+  it("turns PandaProbe's 429 without Retry-After into one that says how long the window lasts, and answers for it meanwhile", async () => {
+    const base = await relay();
+    let accepted = 0;
+    // PandaProbe's limiter: a fixed window, 429 with no Retry-After once it is used up.
+    collector.respond(() => (++accepted <= 3 ? undefined : { status: 429, body: { error: "Rate limit exceeded: 3 per 1 minute" } }));
+    for (let i = 0; i < 3; i++) expect((await post(`${base}/traces`, fixture("trace-error.json"))).status).toBe(202);
+    const limited = await post(`${base}/traces`, fixture("trace-error.json"));
+    expect(limited.status).toBe(429);
+    const wait = Number(limited.headers.get("retry-after"));
+    // The rest of the minute that opened with the first request, and never 0 (an immediate retry).
+    expect(wait).toBeGreaterThanOrEqual(55);
+    expect(wait).toBeLessThanOrEqual(61);
+
+    const upstreamBefore = collector.requests.length;
+    const paced = await post(`${base}/traces`, fixture("trace-error.json"));
+    expect(paced.status).toBe(429);
+    expect(Number(paced.headers.get("retry-after"))).toBeLessThanOrEqual(wait);
+    expect(await paced.json()).toEqual({ detail: "Rate limit exceeded: waiting for PandaProbe's window" });
+    expect(collector.requests).toHaveLength(upstreamBefore);
+    // Other routes have their own limits.
+    collector.respond(() => undefined);
+    expect((await post(`${base}/evaluations/trace-scores`, score())).status).toBe(201);
+  });
+
+  it("waits a whole window after a 429 to its first request (another process used the key's minute)", async () => {
+    const base = await relay();
+    collector.respond(() => ({ status: 429, body: { error: "Rate limit exceeded: 100 per 1 minute" } }));
+    const limited = await post(`${base}/traces`, fixture("trace-error.json"));
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(60);
+    expect(Number(limited.headers.get("retry-after"))).toBeLessThanOrEqual(61);
+  });
+
   it("passes PandaProbe's own 422 and 404 back as they are", async () => {
     const base = await relay();
     const upstream422 = { detail: "Validation error", errors: [{ field: "name", message: "too long for the server" }] };
@@ -553,7 +586,8 @@ describe("relay: the API key never reaches the browser", () => {
     collector.respond(() => ({ status: 429, headers: { "retry-after": "1", "x-echo": API_KEY }, body: API_KEY }));
     answers.push(await post(`${base}/traces`, trace));
     collector.respond(() => ({ stall: true }));
-    answers.push(await post(`${base}/traces`, trace));
+    // A new relay: this one holds /traces for the second the 429 asked.
+    answers.push(await post(`${await relay({ timeoutMs: 200 })}/traces`, trace));
     const failing = await relay({ authorize: () => Promise.reject(new Error(API_KEY)) });
     answers.push(await post(`${failing}/traces`, trace));
 

@@ -9,6 +9,9 @@
  * off) waits one whole window from now: whatever window the server counts in has ended by then.
  */
 
+/** The backend's window: a fixed minute per API key. */
+export const RATE_WINDOW_MS = 60_000;
+
 /** Why a route is held back. */
 export type DelayReason = "retry-after" | "rate-limited" | "paced";
 
@@ -56,6 +59,14 @@ export class Pacer {
   /** The requests per window learned for the route, if any. */
   limit(route: string): number | undefined {
     return this.routes.get(route)?.limit;
+  }
+
+  /** How long the route must wait before its next send; 0 when it may send now. */
+  waitMs(route: string): number {
+    const s = this.state(route);
+    const now = this.now();
+    const until = now < s.blockedUntil ? s.blockedUntil : s.limit !== undefined && s.sent >= s.limit && now < s.windowEnd ? s.windowEnd : now;
+    return until - now;
   }
 
   /** Counts a send when the route may send now; otherwise says how long to wait. */
