@@ -3,6 +3,8 @@ import type { SendResult } from "./http-sender.js";
 import { backgroundTimer, backoffDelay, sleep } from "./retry.js";
 import type { Envelope, Exporter } from "./types.js";
 
+type SettleOutcome = Parameters<NonNullable<Envelope["settled"]>>[0];
+
 export interface BatchExporterOptions {
   /** One attempt at delivering one envelope (normally `createHttpSender(...)`). */
   send: (envelope: Envelope) => Promise<SendResult>;
@@ -174,15 +176,19 @@ export class BatchExporter implements Exporter {
   /** One envelope from first attempt to delivery or give-up; holds its slot throughout, backoff included. */
   private async deliver(item: Item): Promise<void> {
     const { path } = item.envelope;
+    let outcome: SettleOutcome;
     for (let attempt = 0; ; attempt++) {
       const result = await this.attempt(item.envelope);
       if (result.ok) {
         this.log(`response ${result.status} ${path}`);
+        outcome = "delivered";
         break;
       }
       this.log(`response ${result.status ?? result.error.code} ${path}`);
       if (!result.retryable || attempt >= this.maxRetries) {
         this.report(result.error);
+        // Only the backend's own answer is a refusal; a send that threw may work next time.
+        outcome = !result.retryable && result.status !== undefined ? "refused" : "abandoned";
         break;
       }
       const delay =
@@ -192,6 +198,7 @@ export class BatchExporter implements Exporter {
       this.log(`retry in ${delay} ms ${path}`);
       await sleep(delay);
     }
+    this.settle(item.envelope, outcome);
     this.inFlight.delete(item.seq);
     this.dispatch();
     this.resolveWaiters();
@@ -211,6 +218,7 @@ export class BatchExporter implements Exporter {
     const item = this.queue.shift();
     if (item === undefined) return;
     if (item.seq > this.releasedUpTo) this.unreleased--;
+    this.settle(item.envelope, "abandoned");
     this.droppedTotal++;
     this.unreportedDrops++;
     // The first drop is reported at once; the rest are summed per cycle so a flood makes few reports.
@@ -262,6 +270,14 @@ export class BatchExporter implements Exporter {
     if (this.waiters.length === 0) return;
     const lowest = this.lowestUnsettled();
     while (this.waiters.length > 0 && this.waiters[0]!.target < lowest) this.waiters.shift()!.resolve();
+  }
+
+  private settle(envelope: Envelope, outcome: SettleOutcome): void {
+    try {
+      envelope.settled?.(outcome);
+    } catch {
+      // The owner's bookkeeping must not break delivery of the other envelopes.
+    }
   }
 
   private report(err: PandaProbeError): void {

@@ -3,6 +3,12 @@ export interface Envelope {
   /** `/traces` or `/evaluations/trace-scores`, relative to the endpoint. */
   readonly path: string;
   readonly body: string;
+  /**
+   * Called exactly once when the envelope leaves the exporter: `delivered` on a 2xx, `refused` on
+   * an answer that would be the same again (4xx), `abandoned` when dropped by the queue bound,
+   * out of retries, or left behind by shutdown. A durable queue deletes or keeps its record by it.
+   */
+  settled?(outcome: "delivered" | "refused" | "abandoned"): void;
 }
 
 /** Where finished traces go. The client only ever talks to this interface. */
