@@ -65,9 +65,12 @@ export class DurableExporter implements Exporter {
   private storageReported = false;
 
   /** The flush under way and how many envelopes had been enqueued when it began. */
-  private flushing: { done: Promise<number>; enqueued: number } | undefined;
-  /** Nothing was left by the last flush and nothing enqueued since: another finds nothing to do. */
-  private idleSince: number | undefined;
+  private flushing: { done: Promise<number | undefined>; enqueued: number } | undefined;
+  /**
+   * Counts at the start of the last flush that could do no more (it left nothing, or delivered
+   * nothing): until something is enqueued or delivered since, another would do the same.
+   */
+  private quiet: { enqueued: number; settled: number } | undefined;
   /** The directory could not be opened: envelopes go straight to `inner`, as without one. */
   private memoryOnly = false;
   /** Set once nothing more may be handed to `inner` (it is shutting down). */
@@ -119,7 +122,9 @@ export class DurableExporter implements Exporter {
 
   flush(): Promise<void> {
     if (this.shutdownPromise) return this.shutdownPromise;
-    return this.drain().then((left) => this.reportLeft(left));
+    return this.drain().then((left) => {
+      if (left !== undefined) this.reportLeft(left);
+    });
   }
 
   shutdown(): Promise<void> {
@@ -141,19 +146,23 @@ export class DurableExporter implements Exporter {
 
   /**
    * Delivers what the directory held when called (and what was enqueued before), as far as the
-   * backend accepts it; resolves to how many records are left. A flush asked for while one runs
-   * with nothing enqueued since shares it, and a flush with nothing to do touches no file: Node's
-   * `beforeExit` flushes again whenever a flush did I/O.
+   * backend accepts it; resolves to how many records are left, or undefined when there was
+   * nothing new to try. A flush asked for while one runs with nothing enqueued since shares it,
+   * and one after a flush that could do no more touches no file: Node's `beforeExit` flushes again
+   * whenever a flush did I/O, which with the backend down would retry for as long as it is down.
    */
-  private drain(): Promise<number> {
+  private drain(): Promise<number | undefined> {
     if (this.flushing && this.flushing.enqueued === this.enqueued) return this.flushing.done;
-    if (this.idleSince === this.enqueued && this.outstanding === 0 && !this.queue?.waitingCount) {
-      return this.inner.flush().then(() => 0);
+    const { quiet } = this;
+    if (quiet && quiet.enqueued === this.enqueued && quiet.settled === this.settledForGood && this.outstanding === 0) {
+      return this.inner.flush().then(() => undefined);
     }
     const enqueued = this.enqueued;
+    const settled = this.settledForGood;
     const done = this.drainOnce().then((left) => {
       if (this.flushing?.done === done) this.flushing = undefined;
-      this.idleSince = left === 0 ? enqueued : undefined;
+      const headway = this.settledForGood !== settled;
+      this.quiet = left === 0 || !headway ? { enqueued, settled: this.settledForGood } : undefined;
       return left;
     });
     this.flushing = { done, enqueued };

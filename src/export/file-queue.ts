@@ -101,13 +101,13 @@ export class FileQueue {
 
   /**
    * Writes a record (temp file, then rename), waiting or, with `claim`, already claimed by this
-   * queue so it can be sent without a second rename. Deletes the oldest waiting records to keep
-   * within maxBytes first; resolves to the record's base and how many were deleted.
+   * queue so it can be sent without a second rename. Then deletes the oldest waiting records
+   * until the directory is within maxBytes again (checked as each record lands, so records still
+   * being written cannot escape it); resolves to the record's base and how many were deleted.
    */
   async put(envelope: Envelope, claim: boolean): Promise<{ base: string; evicted: number }> {
     const data = Buffer.from(`${envelope.path}\n${envelope.body}`);
     const base = this.nextBase(data.length);
-    const evictions = this.makeRoom(data.length);
     if (claim) this.addClaimed(base, data.length);
     const tmp = this.path(`${base}.tmp`);
     try {
@@ -118,8 +118,8 @@ export class FileQueue {
       await this.fs.unlink(tmp).catch(() => {});
       throw error;
     }
-    if (!claim) this.addWaiting(base, data.length, false);
-    const evicted = (await Promise.all(evictions)).filter(Boolean).length;
+    if (!claim) this.addWaiting(base, data.length, true);
+    const evicted = (await Promise.all(this.makeRoom())).filter(Boolean).length;
     return { base, evicted };
   }
 
@@ -177,7 +177,7 @@ export class FileQueue {
       if (isMissing(error)) return;
       throw error;
     }
-    this.addWaiting(base, bytes, true);
+    this.addWaiting(base, bytes, false);
   }
 
   /**
@@ -214,7 +214,7 @@ export class FileQueue {
         const bytes = Number(size);
         if (state === ".rec") {
           seen.add(base!);
-          if (!this.waiting.has(base!) && !this.claimed.has(base!)) this.addWaiting(base!, bytes, true);
+          if (!this.waiting.has(base!) && !this.claimed.has(base!)) this.addWaiting(base!, bytes, false);
         } else if (state === ".tmp") {
           if (`${writerPid}_${writerToken}` === this.owner) continue;
           if (isAlive(writerPid!, writerToken!)) others += bytes;
@@ -244,13 +244,13 @@ export class FileQueue {
       if (isMissing(error)) return;
       throw error;
     }
-    this.addWaiting(base, bytes, true);
+    this.addWaiting(base, bytes, false);
   }
 
-  /** Deletes the oldest waiting records until `incoming` more bytes fit; each resolves to whether it was this process that deleted it. */
-  private makeRoom(incoming: number): Promise<boolean>[] {
+  /** Deletes the oldest waiting records until within maxBytes; each resolves to whether it was this process that deleted it. */
+  private makeRoom(): Promise<boolean>[] {
     const deletions: Promise<boolean>[] = [];
-    for (let base; this.bytes + incoming > this.maxBytes && (base = this.oldest()) !== undefined; ) {
+    for (let base; this.bytes > this.maxBytes && (base = this.oldest()) !== undefined; ) {
       this.removeWaiting(base);
       deletions.push(
         this.fs.unlink(this.path(`${base}.rec`)).then(
@@ -262,13 +262,19 @@ export class FileQueue {
     return deletions;
   }
 
-  private addWaiting(base: string, bytes: number, outOfOrder: boolean): void {
+  /** `fresh`: just written here, so among the newest; writes finishing out of order are put in their place. */
+  private addWaiting(base: string, bytes: number, fresh: boolean): void {
     if (this.waiting.has(base)) return;
     this.waiting.set(base, bytes);
     this.waitingBytes += bytes;
     this.madeWaitingDuringScan?.add(base);
-    if (outOfOrder) this.sorted = false;
-    else this.order.push(base);
+    if (!fresh) {
+      this.sorted = false;
+    } else if (this.sorted) {
+      let at = this.order.length;
+      while (at > this.head && this.order[at - 1]! > base) at--;
+      this.order.splice(at, 0, base);
+    }
   }
 
   private removeWaiting(base: string): void {

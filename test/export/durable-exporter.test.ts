@@ -179,7 +179,7 @@ describe("a burst larger than the memory queue", () => {
   }, 120_000);
 });
 
-describe("a process killed with SIGKILL", () => {
+describe("processes that end", () => {
   let buildDir: string;
   let sdkUrl: string;
   const fixture = resolve("test/fixtures/durable-child.mjs");
@@ -207,6 +207,7 @@ describe("a process killed with SIGKILL", () => {
     if (buildDir) rmSync(buildDir, { recursive: true, force: true });
   });
 
+  /** Runs the fixture; one still running after a minute is killed (and its test fails). */
   function child(env: Record<string, string>) {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PANDAPROBE_")));
     const proc = spawn(process.execPath, [fixture], {
@@ -217,8 +218,12 @@ describe("a process killed with SIGKILL", () => {
     let stderr = "";
     proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const stuck = setTimeout(() => proc.kill("SIGKILL"), 60_000);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-      proc.on("close", (code, signal) => done({ code, signal })),
+      proc.on("close", (code, signal) => {
+        clearTimeout(stuck);
+        done({ code, signal });
+      }),
     );
     return { proc, exited, stdout: () => stdout, stderr: () => stderr };
   }
@@ -231,7 +236,7 @@ describe("a process killed with SIGKILL", () => {
     }
   }
 
-  it("leaves its 1,000 waiting traces to the next process, which delivers all of them", async () => {
+  it("killed with SIGKILL, leaves its 1,000 waiting traces to the next process, which delivers all of them", async () => {
     const backend = await collector();
     backend.respond(() => ({ stall: true }));
     const producer = child({ MODE: "produce", COUNT: "1000", MAX_QUEUE_SIZE: "100", COLLECTOR_URL: backend.url });
@@ -252,6 +257,21 @@ describe("a process killed with SIGKILL", () => {
     expect(deliverer.stderr()).toBe("");
     expect(JSON.parse(deliverer.stdout())).toEqual({ reports: [] });
     expect(delivered(backend)).toEqual(sorted(names("t", 1000)));
+    expect(records()).toEqual([]);
+  }, 90_000);
+
+  it("ends on its own while the backend is down, leaving its traces on disk, and the next delivers them", async () => {
+    const backend = await collector();
+    backend.respond((req) => (req.path === "/traces" ? { status: 503, body: { detail: "down" } } : undefined));
+    const producer = child({ MODE: "produce-and-exit", COUNT: "50", COLLECTOR_URL: backend.url });
+    expect(await producer.exited).toEqual({ code: 0, signal: null });
+    expect(records()).toHaveLength(50);
+    expect(backend.traces()).toEqual([]);
+
+    backend.respond();
+    const deliverer = child({ MODE: "deliver", COLLECTOR_URL: backend.url });
+    expect(await deliverer.exited).toEqual({ code: 0, signal: null });
+    expect(delivered(backend)).toEqual(sorted(names("t", 50)));
     expect(records()).toEqual([]);
   }, 90_000);
 });

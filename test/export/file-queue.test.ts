@@ -192,6 +192,15 @@ describe("the byte bound", () => {
     expect((await claimAll(queue)).map(numberOf)).toEqual([2, 3, 4]);
   });
 
+  it("keeps the newest when many records are written at once, whatever order their writes finish in", async () => {
+    // Room for three, two-digit numbers included.
+    const size = Buffer.byteLength(`/traces\n${envelope(10).body}`);
+    const queue = await open(size * 3);
+    const results = await Promise.all(Array.from({ length: 12 }, (_, n) => queue.put(envelope(n), false)));
+    expect(results.reduce((sum, r) => sum + r.evicted, 0)).toBe(9);
+    expect((await claimAll(queue)).map(numberOf)).toEqual([9, 10, 11]);
+  });
+
   it("never deletes a claimed record: it is being sent", async () => {
     const size = Buffer.byteLength(`/traces\n${envelope(0).body}`);
     const queue = await open(size * 2);
