@@ -104,11 +104,6 @@ export class DurableExporter implements Exporter {
     this.tick();
   }
 
-  /** Records deleted to keep the directory within its byte bound, since construction. */
-  get evicted(): number {
-    return this.evictedTotal;
-  }
-
   enqueue(envelope: Envelope): void {
     if (this.closed) {
       this.log(`exporter shut down; ignored envelope for ${envelope.path}`);

@@ -5,7 +5,7 @@
  * real child processes for the crash.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -162,6 +162,57 @@ describe("the byte bound (maxQueueBytes)", () => {
     expect(got).toContain(0);
     expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => 20 - kept.length + i));
     expect(got.length + evicted).toBe(20);
+  });
+});
+
+describe("when the directory cannot be used", () => {
+  it("sends from memory, as without queueDir, and reports storage once", async () => {
+    const blocker = join(dir, "a-file");
+    writeFileSync(blocker, "not a directory");
+    const up = await collector();
+    const { client: c, reports } = client(up.url, { queueDir: join(blocker, "queue") });
+    endTraces(c, names("memory", 3));
+    await c.flush();
+    expect(delivered(up)).toEqual(names("memory", 3));
+    expect(reports.map((e) => e.code)).toEqual(["storage"]);
+    expect(reports[0]!.message).toMatch(/opening the queue directory failed/);
+  });
+
+  it("sends a trace it could not write from memory, when the directory vanished", async () => {
+    const up = await collector();
+    const { client: c, reports } = client(up.url);
+    endTraces(c, ["first"]);
+    await c.flush();
+    rmSync(dir, { recursive: true, force: true });
+    endTraces(c, ["second"]);
+    await c.flush();
+    expect(delivered(up)).toEqual(["first", "second"]);
+    expect(reports.map((e) => e.code)).toEqual(["storage"]);
+    expect(reports[0]!.message).toMatch(/writing a trace failed/);
+  });
+});
+
+describe("configuration", () => {
+  it("reads queueDir and maxQueueBytes from PANDAPROBE_QUEUE_DIR and PANDAPROBE_MAX_QUEUE_BYTES", () => {
+    const c = new Client(
+      { apiKey: "k", projectName: "p", enabled: false },
+      { PANDAPROBE_QUEUE_DIR: "/var/lib/app/traces", PANDAPROBE_MAX_QUEUE_BYTES: "1048576" },
+    );
+    expect(c.config).toMatchObject({ queueDir: "/var/lib/app/traces", maxQueueBytes: 1048576 });
+  });
+
+  it("defaults to no directory and 256 MiB", () => {
+    const c = new Client({ apiKey: "k", projectName: "p", enabled: false }, {});
+    expect(c.config.queueDir).toBeUndefined();
+    expect(c.config.maxQueueBytes).toBe(256 * 1024 * 1024);
+  });
+
+  it.each([
+    [{ queueDir: "" }, /option "queueDir" must be a non-empty string, got ""/],
+    [{ queueDir: 42 }, /option "queueDir" must be a non-empty string, got 42/],
+    [{ maxQueueBytes: 0 }, /option "maxQueueBytes" must be a positive integer, got 0/],
+  ])("refuses %o", (options, message) => {
+    expect(() => new Client({ apiKey: "k", projectName: "p", ...(options as PandaProbeOptions) }, {})).toThrow(message);
   });
 });
 
