@@ -91,7 +91,7 @@ describe("a restart", () => {
     expect(delivered(up)).toEqual(sorted(names("left", 20)));
     expect(records()).toEqual([]);
     expect(next.reports).toEqual([]);
-  });
+  }, 60_000);
 
   it("sends leftovers on its own, without a flush", async () => {
     const down = await downCollector();
@@ -103,7 +103,7 @@ describe("a restart", () => {
     client(up.url);
     await up.waitFor(() => up.traces().length === 5, 15_000);
     expect(delivered(up)).toEqual(sorted(names("left", 5)));
-  });
+  }, 60_000);
 
   it("deletes a trace the backend refused for good (it would fail the same way again)", async () => {
     const refusing = await collector();
@@ -114,7 +114,7 @@ describe("a restart", () => {
     expect(refusing.requests.filter((r) => r.path === "/traces")).toHaveLength(3);
     expect(records()).toEqual([]);
     expect(first.reports.map((e) => e.code)).toEqual(["http_error", "http_error", "http_error"]);
-  });
+  }, 60_000);
 });
 
 describe("clients sharing a directory", () => {
@@ -137,7 +137,7 @@ describe("clients sharing a directory", () => {
     expect(byProject("a")).toBeGreaterThan(0);
     expect(byProject("b")).toBeGreaterThan(0);
     expect(records()).toEqual([]);
-  });
+  }, 60_000);
 });
 
 describe("the byte bound (maxQueueBytes)", () => {
@@ -162,7 +162,7 @@ describe("the byte bound (maxQueueBytes)", () => {
     expect(got).toContain(0);
     expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => 20 - kept.length + i));
     expect(got.length + evicted).toBe(20);
-  });
+  }, 60_000);
 });
 
 describe("when the directory cannot be used", () => {
@@ -176,7 +176,7 @@ describe("when the directory cannot be used", () => {
     expect(delivered(up)).toEqual(names("memory", 3));
     expect(reports.map((e) => e.code)).toEqual(["storage"]);
     expect(reports[0]!.message).toMatch(/opening the queue directory failed/);
-  });
+  }, 60_000);
 
   it("sends a trace it could not write from memory, when the directory vanished", async () => {
     const up = await collector();
@@ -189,7 +189,7 @@ describe("when the directory cannot be used", () => {
     expect(delivered(up)).toEqual(["first", "second"]);
     expect(reports.map((e) => e.code)).toEqual(["storage"]);
     expect(reports[0]!.message).toMatch(/writing a trace failed/);
-  });
+  }, 60_000);
 });
 
 describe("configuration", () => {
