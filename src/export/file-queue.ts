@@ -11,9 +11,10 @@ type Fs = typeof import("node:fs/promises");
  *   <base>.rec              waiting; any process may claim it
  *   <base>@<owner>.claim    claimed by a live owner, which deletes it once delivered
  *
- * `<base>` is `<µs>-<seq>-<owner>-<bytes>`: names sort oldest first (across processes too), and a directory listing
- * alone gives every record's size for the byte bound. An owner is `<pid>_<token>`: containers
- * give a restarted process the pid of the one before, and the token tells them apart.
+ * `<base>` is `<µs>-<seq>-<owner>-<bytes>`: names sort oldest first (across processes too), and
+ * a directory listing alone gives every record's size for the byte bound. An owner is
+ * `<pid>_<token>`: containers give a restarted process the pid of the one before, and the token
+ * tells them apart.
  */
 export interface FileQueueOptions {
   dir: string;
@@ -80,10 +81,6 @@ export class FileQueue {
   /** Waiting records known to this process. */
   get waitingCount(): number {
     return this.waiting.size;
-  }
-
-  get claimedCount(): number {
-    return this.claimed.size;
   }
 
   /** What the directory holds as far as this process knows. */
