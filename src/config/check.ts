@@ -3,7 +3,7 @@ import { DEFAULT_ENDPOINT } from "../wire/endpoint.js";
 import { projectNameProblem } from "../wire/limits.js";
 import { configError, type PandaProbeOptions, type ResolvedConfig } from "./options.js";
 
-export type Kind = "string" | "boolean" | "positiveInt" | "nonNegativeInt" | "positiveNumber" | "function" | "exporter";
+export type Kind = "string" | "nonEmptyString" | "boolean" | "positiveInt" | "nonNegativeInt" | "positiveNumber" | "function" | "exporter";
 
 /** The single source of truth for option names and their types (their variables: `config/env.ts`). */
 export const KINDS: Record<keyof PandaProbeOptions, Kind> = {
@@ -24,6 +24,8 @@ export const KINDS: Record<keyof PandaProbeOptions, Kind> = {
   fetch: "function",
   exporter: "exporter",
   dangerouslyAllowBrowser: "boolean",
+  queueDir: "nonEmptyString",
+  maxQueueBytes: "positiveInt",
 };
 
 const KNOWN = Object.keys(KINDS) as (keyof PandaProbeOptions)[];
@@ -34,6 +36,7 @@ const isNumber = (value: unknown): value is number => typeof value === "number";
 /** Per kind: the check, and what the error says a value must be. */
 const CHECKS: Record<Kind, [(value: unknown) => boolean, string]> = {
   string: [isType("string"), "a string"],
+  nonEmptyString: [(v) => typeof v === "string" && v !== "", "a non-empty string"],
   boolean: [isType("boolean"), "a boolean"],
   function: [isType("function"), "a function"],
   exporter: [

@@ -29,7 +29,7 @@ export function readEnv(env: Env, options: PandaProbeOptions | undefined): Panda
 
 /** Numbers of every numeric kind parse alike; their ranges are checked after. */
 function parse(raw: string, kind: Kind, name: string): unknown {
-  if (kind === "string") return raw;
+  if (kind === "string" || kind === "nonEmptyString") return raw;
   if (kind === "boolean") {
     const v = raw.trim().toLowerCase();
     if (v === "true" || v === "1" || v === "yes") return true;

@@ -33,6 +33,13 @@ export interface PandaProbeOptions {
   exporter?: Exporter;
   /** Browsers refuse an apiKey (it would reach every visitor) unless this is true. */
   dangerouslyAllowBrowser?: boolean;
+  /**
+   * Node: a directory where traces wait until the backend acknowledged them, so a crash, a deploy
+   * or a burst beyond `maxQueueSize` loses nothing; processes sharing it send each trace once.
+   */
+  queueDir?: string;
+  /** Bytes `queueDir` may hold; past it the oldest traces are deleted (reported as `queue_overflow`). */
+  maxQueueBytes?: number;
 }
 
 export interface ResolvedConfig {
@@ -53,6 +60,8 @@ export interface ResolvedConfig {
   fetch: typeof fetch | undefined;
   exporter: Exporter | undefined;
   dangerouslyAllowBrowser: boolean;
+  queueDir: string | undefined;
+  maxQueueBytes: number;
 }
 
 const DEFAULTS = {
@@ -67,6 +76,7 @@ const DEFAULTS = {
   maxConcurrentRequests: 4,
   maxPayloadSize: 5 * 1024 * 1024,
   dangerouslyAllowBrowser: false,
+  maxQueueBytes: 256 * 1024 * 1024,
 };
 
 export function configError(message: string): PandaProbeError {

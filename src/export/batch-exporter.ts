@@ -320,7 +320,8 @@ export class BatchExporter implements Exporter {
         if (Date.now() - missingSince >= this.traceWaitMs) return this.finish(item, "abandoned", result.error);
         delay = backoffDelay(patience++, this.retryBaseMs, this.retryMaxMs);
       } else {
-        if (!result.retryable) return this.finish(item, "refused", result.error);
+        // Only the backend's own answer is a refusal; a send that threw may work next time.
+        if (!result.retryable) return this.finish(item, result.status === undefined ? "abandoned" : "refused", result.error);
         if (retries >= this.maxRetries) return this.finish(item, "abandoned", result.error);
         delay = retryAfterMs ?? backoffDelay(retries, this.retryBaseMs, this.retryMaxMs);
         retries++;

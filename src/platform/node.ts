@@ -1,6 +1,8 @@
 import { checkOptions } from "../config/check.js";
 import { missingCredentials, processEnv, readEnv } from "../config/env.js";
 import { BatchExporter } from "../export/batch-exporter.js";
+import { DurableExporter } from "../export/durable-exporter.js";
+import { FileQueue } from "../export/file-queue.js";
 import { createHttpSender } from "../export/http-sender.js";
 import { SDK_VERSION } from "../base/version.js";
 import type { Platform } from "./platform.js";
@@ -45,7 +47,7 @@ export const nodePlatform: Platform = {
     return () => live.delete(flush);
   },
   createExporter(config, { report, log }) {
-    return new BatchExporter({
+    const batch = new BatchExporter({
       send: createHttpSender({
         endpoint: config.endpoint,
         headers: {
@@ -62,6 +64,16 @@ export const nodePlatform: Platform = {
       maxQueueSize: config.maxQueueSize,
       maxRetries: config.maxRetries,
       maxConcurrency: config.maxConcurrentRequests,
+      report,
+      log,
+    });
+    const { queueDir } = config;
+    if (queueDir === undefined) return batch;
+    return new DurableExporter({
+      open: () => FileQueue.open({ dir: queueDir, maxBytes: config.maxQueueBytes }),
+      inner: batch,
+      capacity: config.maxQueueSize,
+      scanIntervalMs: config.flushInterval * 1000,
       report,
       log,
     });
