@@ -4,16 +4,15 @@
  * directory send each trace once. Real files in a temp directory, a real collector on 127.0.0.1,
  * real child processes for the crash.
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Client, PandaProbeError, type PandaProbeOptions } from "../../src/index.js";
 import type { Envelope } from "../../src/export/types.js";
 import type { TraceData } from "../../src/wire/types.js";
 import { startCollector, type Collector } from "../support/collector.js";
+import { buildNodeSdk, runChild, type BuiltSdk } from "../support/sdk-child.js";
 
 let dir: string;
 const collectors: Collector[] = [];
@@ -231,53 +230,16 @@ describe("a burst larger than the memory queue", () => {
 });
 
 describe("processes that end", () => {
-  let buildDir: string;
-  let sdkUrl: string;
+  let sdk: BuiltSdk;
   const fixture = resolve("test/fixtures/durable-child.mjs");
 
   beforeAll(async () => {
-    buildDir = mkdtempSync(join(tmpdir(), "pandaprobe-durable-sdk-"));
-    const { build } = await import("vite");
-    await build({
-      configFile: false,
-      logLevel: "silent",
-      root: process.cwd(),
-      build: {
-        lib: { entry: "src/index.ts", formats: ["es"], fileName: () => "pandaprobe.mjs" },
-        outDir: buildDir,
-        emptyOutDir: false,
-        rollupOptions: { external: [/^node:/] },
-        minify: false,
-        write: true,
-      },
-    });
-    sdkUrl = pathToFileURL(join(buildDir, "pandaprobe.mjs")).href;
+    sdk = await buildNodeSdk();
   }, 60_000);
 
-  afterAll(() => {
-    if (buildDir) rmSync(buildDir, { recursive: true, force: true });
-  });
+  afterAll(() => sdk?.remove());
 
-  /** Runs the fixture; one still running after a minute is killed (and its test fails). */
-  function child(env: Record<string, string>) {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PANDAPROBE_")));
-    const proc = spawn(process.execPath, [fixture], {
-      env: { ...clean, SDK_URL: sdkUrl, QUEUE_DIR: dir, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const stuck = setTimeout(() => proc.kill("SIGKILL"), 60_000);
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-      proc.on("close", (code, signal) => {
-        clearTimeout(stuck);
-        done({ code, signal });
-      }),
-    );
-    return { proc, exited, stdout: () => stdout, stderr: () => stderr };
-  }
+  const child = (env: Record<string, string>) => runChild(fixture, { SDK_URL: sdk.url, QUEUE_DIR: dir, ...env });
 
   async function until(predicate: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;

@@ -89,13 +89,19 @@ export interface PageServer {
  * Serves `/<name>/` (test/browser/pages/page.html) and `/<name>/bundle.js` for every bundle,
  * relays `/api/pandaprobe/*` to the collector, and redirects `/login-wall/*` to a login page. Nothing is cached, so a reload fetches afresh.
  */
-export async function startPageServer(collector: Collector, bundles: Record<string, string>): Promise<PageServer> {
+export async function startPageServer(
+  /** Where the stand-in relay forwards; or the app's own relay route (createRelayHandler, as a Node handler). */
+  upstream: Collector | ((req: IncomingMessage, res: ServerResponse) => void),
+  bundles: Record<string, string>,
+): Promise<PageServer> {
   const html = readFileSync(new URL("page.html", PAGES_DIR), "utf8");
   const sockets = new Set<Socket>();
 
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
-    if (path.startsWith(`${RELAY_PATH}/`)) return relay(req, res, collector, path.slice(RELAY_PATH.length));
+    if (path.startsWith(`${RELAY_PATH}/`)) {
+      return typeof upstream === "function" ? upstream(req, res) : relay(req, res, upstream, path.slice(RELAY_PATH.length));
+    }
     // An app whose auth middleware sends signed-out visitors to its login page, relay route included.
     if (path.startsWith("/login-wall/")) return void res.writeHead(302, { location: "/login" }).end();
     if (path === "/login") return void res.writeHead(200, { "content-type": "text/html" }).end("<form>sign in</form>");
