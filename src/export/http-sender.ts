@@ -11,25 +11,33 @@ export interface HttpSenderOptions extends SenderOptions {
   fetch?: typeof fetch;
 }
 
-/**
- * Whether a rejected fetch may have met a pooled keep-alive connection the server had closed.
- * undici's "other side closed" tells how much the socket had read: anything means it had answered
- * an earlier request (this one got no response byte, or fetch would not have rejected). A reset
- * carries no socket, so a sender that has been answered before (and so holds pooled connections)
- * takes it as one.
- */
-type StaleConnection = (err: unknown, answeredBefore: boolean) => boolean;
+/** Makes the request with `post`: once, or as many times as the sender's policy wants. */
+type Attempt = (post: () => Promise<Response>, signal: AbortSignal) => Promise<Response>;
 
-const staleUndiciConnection: StaleConnection = (err, answeredBefore) => {
-  const cause = (err as { cause?: { socket?: { bytesRead?: number } } } | null)?.cause;
-  if (!isConnectionClosed(cause)) return false;
-  const read = cause?.socket?.bytesRead;
-  return read === undefined ? answeredBefore : read > 0;
-};
+/**
+ * Node's fetch (undici): a request that met a pooled keep-alive connection the server had just
+ * closed is sent again at once, once. undici's "other side closed" tells how much the socket had
+ * read: anything means it had answered an earlier request (this one got no response byte, or fetch
+ * would not have rejected). A reset carries no socket, so a sender that has been answered before
+ * (and so holds pooled connections) takes it as one.
+ */
+function againOnStaleConnection(): Attempt {
+  let answeredBefore = false;
+  return async (post, signal) => {
+    const response = await post().catch((cause: unknown) => {
+      const closed = (cause as { cause?: { socket?: { bytesRead?: number } } } | null)?.cause;
+      const read = closed?.socket?.bytesRead;
+      if (signal.aborted || !isConnectionClosed(closed) || !(read === undefined ? answeredBefore : read > 0)) throw cause;
+      return post();
+    });
+    answeredBefore = true;
+    return response;
+  };
+}
 
 /** Node's fetch sender (a custom `fetch` option): every failure explained in full, whatever NODE_ENV says (server logs are where it is read). */
 export function createHttpSender(options: HttpSenderOptions): Send {
-  return sender(options, failureDetail, staleUndiciConnection);
+  return sender(options, failureDetail, againOnStaleConnection());
 }
 
 /** A page's sender: the status and a short message; the error body's reason in development builds only. */
@@ -45,10 +53,9 @@ export function createBrowserHttpSender(options: HttpSenderOptions): Send {
 function sender(
   { endpoint, headers, timeoutMs, fetch = globalThis.fetch }: HttpSenderOptions,
   detail?: FailureDetail,
-  stale?: StaleConnection,
+  attempt?: Attempt,
 ): Send {
   const base = trimEndpoint(endpoint);
-  let answeredBefore = false;
 
   /** keepalive: the request outlives the page (sent while it is being hidden or closed). */
   return async (envelope, keepalive = false) => {
@@ -68,15 +75,11 @@ function sender(
     try {
       let response: Response;
       try {
-        response = await post().catch((cause: unknown) => {
-          if (stale?.(cause, answeredBefore) && !controller.signal.aborted) return post();
-          throw cause;
-        });
+        response = await (attempt ? attempt(post, controller.signal) : post());
       } catch (cause) {
         const message = controller.signal.aborted ? `timed out after ${timeoutMs} ms` : `network error${detail?.error(cause) ?? ""}`;
         return fail(true, "network_error", message, cause);
       }
-      answeredBefore = true;
       const { status } = response;
       if (response.type === "opaqueredirect" || isRedirect(status)) return redirected(fail, status, response.headers.get("location"));
       const reason = (await detail?.reason(response)) ?? "";
