@@ -5,20 +5,32 @@ import { urlToHttpOptions } from "node:url";
 import { uuid } from "../model/uuid.js";
 import { failureDetail } from "./failure-detail.js";
 import { backgroundTimer } from "./retry.js";
-import { answered, failureOf, isConnectionClosed, isRedirect, redirected, trimEndpoint, type Send, type SenderOptions } from "./send-result.js";
+import {
+  answered,
+  failureOf,
+  isConnectionClosed,
+  isRedirect,
+  redirected,
+  trimEndpoint,
+  type Fail,
+  type Send,
+  type SendResult,
+  type SenderOptions,
+} from "./send-result.js";
 
 export interface NodeHttpSenderOptions extends SenderOptions {
   /** Connections kept to the endpoint; the exporter never has more requests in flight (`maxConcurrentRequests`). */
   maxSockets: number;
 }
 
-/** The response to one request, or why there was none (and whether it went out on a reused connection). */
-type Answer = { res: http.IncomingMessage } | { error: unknown; reused: boolean };
+const ignore = () => {};
 
 /**
  * Node's sender over `node:http(s)` with a keep-alive agent: the same contract as the fetch sender
  * (see http-sender.ts) at a fraction of the CPU per request, which matters because the API takes
- * one trace per request. Idle pooled sockets are unref'd by the agent, so they never hold a process open.
+ * one trace per request. Idle pooled sockets are unref'd by the agent, so they never hold a process
+ * open. Written with events and one promise per send, and one timer for all requests, because every
+ * promise and timer costs more in a process where AsyncLocalStorage is on (a traced one).
  */
 export function createNodeHttpSender({ endpoint, headers, timeoutMs, maxSockets }: NodeHttpSenderOptions): Send {
   const base = trimEndpoint(endpoint);
@@ -30,79 +42,114 @@ export function createNodeHttpSender({ endpoint, headers, timeoutMs, maxSockets 
   // fetch trims header values (a key read from a secret file often ends with a newline); node:http would throw instead.
   const fixed: Record<string, string> = { "Content-Type": "application/json" };
   for (const [name, value] of Object.entries(headers)) fixed[name] = value.trim();
+  const expiry = deadlines(timeoutMs);
 
-  return async (envelope) => {
-    const fail = failureOf(base + envelope.path, headers, failureDetail);
-    const options: http.RequestOptions = { protocol, hostname, port, auth, agent, method: "POST", path: prefix + envelope.path };
-    const body = envelope.body;
-    let current: http.ClientRequest | undefined;
-    let timedOut = false;
-    const timer = backgroundTimer(() => {
-      timedOut = true;
-      current?.destroy();
-    }, timeoutMs);
+  return (envelope) =>
+    new Promise<SendResult>((resolve) => {
+      const { body } = envelope;
+      // Built only when something failed.
+      const fail: Fail = (...args) => failureOf(base + envelope.path, headers, failureDetail)(...args);
+      let current: http.ClientRequest | undefined;
+      let timedOut = false;
+      let settled = false;
+      const stop = expiry(() => {
+        timedOut = true;
+        current?.destroy();
+      });
+      const finish = (result: SendResult) => {
+        if (settled) return;
+        settled = true;
+        stop();
+        resolve(result);
+      };
+      const networkError = (error: unknown) =>
+        finish(fail(true, "network_error", timedOut ? `timed out after ${timeoutMs} ms` : `network error${failureDetail.error(error)}`, error));
 
-    const post = () =>
-      new Promise<Answer>((resolve) => {
+      const answer = (res: http.IncomingMessage) => {
+        // Errors after the headers (a reset, our own timeout) end the body early; reading copes with that.
+        res.on("error", ignore);
+        const status = res.statusCode ?? 0;
+        if (isRedirect(status)) {
+          res.resume();
+          finish(redirected(fail, status, res.headers.location));
+        } else if (status >= 200 && status < 300) {
+          // Read to the end, so the connection goes back to the pool.
+          const ok = () => finish({ ok: true, status });
+          res.on("end", ok);
+          res.on("close", ok);
+          res.resume();
+        } else {
+          void reason(res, status).then((text) => finish(answered(fail, status, text, res.headers["retry-after"])));
+        }
+      };
+
+      /** `again`: a request that meets a reused connection the server just closed is sent once more, at once. */
+      const post = (again: boolean) => {
+        let req: http.ClientRequest;
         try {
-          const req = transport.request({
-            ...options,
+          req = transport.request({
+            protocol,
+            hostname,
+            port,
+            auth,
+            agent,
+            method: "POST",
+            path: prefix + envelope.path,
             headers: { ...fixed, "X-Request-ID": uuid(), "Content-Length": Buffer.byteLength(body) },
           });
-          current = req;
-          req.on("response", (res) => {
-            // Errors after the headers (a reset, our own timeout) end the body early; reading copes with that.
-            res.on("error", () => {});
-            resolve({ res });
-          });
-          req.on("error", (error) => resolve({ error, reused: req.reusedSocket }));
-          req.end(body);
         } catch (error) {
           // Invalid header values throw here; fetch rejects for them.
-          resolve({ error, reused: false });
+          return networkError(error);
         }
-      });
-
-    try {
-      let answer = await post();
-      if ("error" in answer && answer.reused && !timedOut && isConnectionClosed(answer.error)) answer = await post();
-      if ("error" in answer) {
-        const { error } = answer;
-        return fail(true, "network_error", timedOut ? `timed out after ${timeoutMs} ms` : `network error${failureDetail.error(error)}`, error);
-      }
-      const { res } = answer;
-      const status = res.statusCode ?? 0;
-      if (isRedirect(status)) {
-        res.resume();
-        return redirected(fail, status, res.headers.location);
-      }
-      return answered(fail, status, await reason(res, status), res.headers["retry-after"]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+        current = req;
+        req.on("response", answer);
+        req.on("error", (error) => {
+          if (again && req.reusedSocket && !timedOut && isConnectionClosed(error)) post(false);
+          else networkError(error);
+        });
+        req.end(body);
+      };
+      post(true);
+    });
 }
 
-/**
- * Reads the body to its end, so the connection goes back to the pool: on success it is drained,
- * on failure explained by the same capped reader as fetch's. The sender's timeout still applies.
- */
+/** An error body explained by the same capped reader as fetch's; the sender's timeout still applies. */
 async function reason(res: http.IncomingMessage, status: number): Promise<string> {
-  if (status >= 200 && status < 300) {
-    res.resume();
-    await new Promise<void>((resolve) => {
-      res.on("end", resolve);
-      res.on("close", resolve);
-    });
-    return "";
-  }
   try {
     // Only error answers pay for the web stream.
-    const response = new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status, statusText: res.statusMessage });
-    return await failureDetail.reason(response);
+    return await failureDetail.reason(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status, statusText: res.statusMessage }));
   } catch {
     // A status or reason phrase the Response constructor refuses (beyond 599, odd bytes): the status line says enough.
     res.destroy();
     return "";
   }
+}
+
+/**
+ * One timer for all of a sender's requests instead of one each: they share one timeout, so they
+ * expire in the order they started. `start(expire)` calls `expire` once `timeoutMs` have passed,
+ * unless the function it returns is called first.
+ */
+function deadlines(timeoutMs: number): (expire: () => void) => () => void {
+  const pending = new Set<{ at: number; expire: () => void }>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    const first = pending.values().next().value;
+    timer = first ? backgroundTimer(fire, first.at - performance.now()) : undefined;
+  };
+  const fire = () => {
+    const now = performance.now();
+    for (const entry of pending) {
+      if (entry.at > now) break;
+      pending.delete(entry);
+      entry.expire();
+    }
+    arm();
+  };
+  return (expire) => {
+    const entry = { at: performance.now() + timeoutMs, expire };
+    pending.add(entry);
+    if (!timer) arm();
+    return () => pending.delete(entry);
+  };
 }
