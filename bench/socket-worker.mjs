@@ -10,6 +10,8 @@
  *   fetch  the SDK with the `fetch` option (Node's fetch, undici)
  *   plain  no SDK: a node:http keep-alive POST per trace of a body the SDK made (BENCH_SOCKET_BODY),
  *          as many in flight as the exporter's default maxConcurrentRequests (4)
+ *   traced-plain  noop's tracing, then plain's POST of each body the no-op exporter received, in
+ *          the same process: what a request costs in a traced process (diagnostic)
  *
  * A sample is `batches` batches of BATCH traces, each batch awaited to delivery (flush), so every
  * request's cost falls inside the sample that made it. No GC is forced (see bench/worker.mjs).
@@ -29,34 +31,54 @@ const errors = [];
 
 /** One batch of BATCH traces, awaited until every one was delivered (or given up). */
 async function makeBatch() {
-  if (variant === "plain") return plainBatch();
+  if (variant === "plain") {
+    const body = process.env.BENCH_SOCKET_BODY;
+    if (!body) throw new Error("plain: BENCH_SOCKET_BODY is not set");
+    const post = plainPost("plain");
+    return { batch: () => lanes(BATCH, () => post(body)), body: () => body };
+  }
   const pp = await import(pathToFileURL(bundlePath).href);
   const { pandaprobeAgentTurn } = await import("./variants.mjs");
-  const sink = { body: undefined };
-  const transport =
-    variant === "noop"
-      ? { exporter: { enqueue: (e) => (sink.body ??= e.body), flush: async () => {}, shutdown: async () => {} } }
-      : variant === "fetch"
-        ? { fetch: globalThis.fetch }
-        : {};
+  const post = variant === "traced-plain" ? plainPost(variant) : undefined;
+  const received = [];
+  let first;
+  const noop = {
+    enqueue(e) {
+      first ??= e.body;
+      if (post) received.push(e.body);
+    },
+    flush: async () => {},
+    shutdown: async () => {},
+  };
+  const transport = variant === "noop" || variant === "traced-plain" ? { exporter: noop } : variant === "fetch" ? { fetch: globalThis.fetch } : {};
   const client = new pp.Client({ apiKey: "sk_pp_bench", projectName: "bench", endpoint: `${endpoint}/${variant}`, ...transport }, {});
   client.onError((e) => errors.push(String(e?.message ?? e)));
   const turn = pandaprobeAgentTurn(pp, client);
   const batch = async () => {
     for (let i = 0; i < BATCH; i++) await turn();
     await client.flush();
+    if (post) await lanes(received.length, () => post(received.pop()));
   };
-  return { batch, body: () => sink.body };
+  return { batch, body: () => first };
 }
 
-/** The floor: the same headers as the SDK sends, a fresh X-Request-ID each, the body made once. */
-function plainBatch() {
-  const body = process.env.BENCH_SOCKET_BODY;
-  if (!body) throw new Error("plain: BENCH_SOCKET_BODY is not set");
+/** `count` calls of `post`, CONCURRENCY at a time. */
+async function lanes(count, post) {
+  let left = count;
+  const lane = async () => {
+    while (left > 0) {
+      left--;
+      await post().catch((e) => errors.push(String(e?.message ?? e)));
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+}
+
+/** The floor's request: the same headers as the SDK sends, a fresh X-Request-ID each. */
+function plainPost(route) {
   const { hostname, port } = new URL(endpoint);
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const length = Buffer.byteLength(body);
-  const post = () =>
+  return (body) =>
     new Promise((resolve, reject) => {
       const req = request(
         {
@@ -64,35 +86,24 @@ function plainBatch() {
           port,
           agent,
           method: "POST",
-          path: "/plain/traces",
+          path: `/${route}/traces`,
           headers: {
             "Content-Type": "application/json",
             "X-API-Key": "sk_pp_bench",
             "X-Project-Name": "bench",
             "User-Agent": "pandaprobe-js/bench",
             "X-Request-ID": randomUUID(),
-            "Content-Length": length,
+            "Content-Length": Buffer.byteLength(body),
           },
         },
         (res) => {
           res.resume();
-          res.on("end", () => (res.statusCode === 202 ? resolve() : reject(new Error(`plain: HTTP ${res.statusCode}`))));
+          res.on("end", () => (res.statusCode === 202 ? resolve() : reject(new Error(`${route}: HTTP ${res.statusCode}`))));
         },
       );
       req.on("error", reject);
       req.end(body);
     });
-  const batch = async () => {
-    let left = BATCH;
-    const lane = async () => {
-      while (left > 0) {
-        left--;
-        await post().catch((e) => errors.push(String(e?.message ?? e)));
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, lane));
-  };
-  return { batch, body: () => body };
 }
 
 async function sample(batch, batches) {

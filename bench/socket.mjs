@@ -8,6 +8,8 @@
  *   (b) sdk    the SDK with its built-in exporter (Node's default transport: node:http keep-alive)
  *   (c) fetch  the SDK with the `fetch` option (Node's fetch, undici)
  *   (d) plain  a plain node:http keep-alive POST of the same body per trace: what a request costs
+ *   (e) traced-plain  (a), then (d)'s POST of each body, in one process: what a request costs in a
+ *              traced process, so (b)/(e) is the SDK's export path alone (diagnostic)
  *
  * Each variant in its own process (bench/socket-worker.mjs), sampled one at a time in rounds whose
  * order rotates, so machine noise hits them alike; ratios are taken round by round. No GC is forced.
@@ -16,8 +18,8 @@
  *   node bench/socket.mjs <pandaprobe bundle> the same with a bundle built before
  *   import { runSocketBench }                 returns the markdown section (npm run bench)
  *
- * Knobs (environment): BENCH_SOCKET_ROUNDS (15), BENCH_SOCKET_WARMUP (3), BENCH_SOCKET_SAMPLE_MS
- * (300: CPU ms per sample, calibrated per variant in the warm-up), BENCH_SOCKET_BATCH (100 traces per flush).
+ * Knobs (environment): BENCH_SOCKET_ROUNDS (12), BENCH_SOCKET_WARMUP (3), BENCH_SOCKET_SAMPLE_MS
+ * (1000: CPU ms per sample, calibrated per variant in the warm-up), BENCH_SOCKET_BATCH (100 traces per flush).
  */
 import { fork } from "node:child_process";
 import { execFileSync } from "node:child_process";
@@ -26,15 +28,16 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
-const ROUNDS = Number(process.env.BENCH_SOCKET_ROUNDS ?? 15);
+const ROUNDS = Number(process.env.BENCH_SOCKET_ROUNDS ?? 12);
 const WARMUP = Number(process.env.BENCH_SOCKET_WARMUP ?? 3);
-const SAMPLE_MS = Number(process.env.BENCH_SOCKET_SAMPLE_MS ?? 300);
-const VARIANTS = ["noop", "sdk", "fetch", "plain"];
+const SAMPLE_MS = Number(process.env.BENCH_SOCKET_SAMPLE_MS ?? 1000);
+const VARIANTS = ["noop", "sdk", "fetch", "plain", "traced-plain"];
 const LABELS = {
   noop: "(a) SDK, no-op exporter (tracing + serializing, no request)",
   sdk: "(b) **SDK, built-in exporter** (default transport: node:http keep-alive agent)",
   fetch: "(c) SDK, `fetch` option (Node's fetch, undici)",
   plain: "(d) plain node:http keep-alive POST of the same body (floor of a request)",
+  "traced-plain": "(e) (a) + (d)'s POST of each body, in the same process (diagnostic)",
 };
 const log = (msg) => process.stderr.write(`[socket] ${msg}\n`);
 
@@ -84,7 +87,7 @@ export async function runSocketBench(bundlePath) {
   const endpoint = `http://127.0.0.1:${port}`;
   const workers = {};
   try {
-    for (const v of ["noop", "sdk", "fetch"]) workers[v] = child("socket-worker.mjs", [bundlePath, v, endpoint]);
+    for (const v of ["noop", "sdk", "fetch", "traced-plain"]) workers[v] = child("socket-worker.mjs", [bundlePath, v, endpoint]);
     const noop = await workers.noop.ready;
     workers.plain = child("socket-worker.mjs", [bundlePath, "plain", endpoint], { BENCH_SOCKET_BODY: noop.body });
     const batch = {};
@@ -112,7 +115,7 @@ export async function runSocketBench(bundlePath) {
       sent[v] = done.traces;
     }
     const { counts } = await server.ask({ cmd: "counts" });
-    for (const v of ["sdk", "fetch", "plain"]) {
+    for (const v of ["sdk", "fetch", "plain", "traced-plain"]) {
       const got = counts[v] ?? { ok: 0, bad: 0 };
       if (got.ok !== sent[v] || got.bad !== 0) throw new Error(`${v}: ${sent[v]} traces made, the endpoint accepted ${got.ok} (${got.bad} refused)`);
     }
@@ -124,11 +127,15 @@ export async function runSocketBench(bundlePath) {
   }
 }
 
-/** a/b round by round: median and quartiles of the paired ratios, and the ratio of the medians. */
+/** a/b round by round (b may be a sum of variants): median and quartiles of the paired ratios, and the ratio of the medians. */
 function pairedRatio(samples, a, b) {
-  const other = new Map(samples[b].map((s) => [s.round, s.perTrace]));
-  const ratios = samples[a].filter((s) => other.has(s.round)).map((s) => s.perTrace / other.get(s.round));
-  return { ...summary(ratios), ofMedians: summary(samples[a].map((s) => s.perTrace)).median / summary(samples[b].map((s) => s.perTrace)).median };
+  const parts = [b].flat();
+  const byRound = (v) => new Map(samples[v].map((s) => [s.round, s.perTrace]));
+  const [num, ...dens] = [a, ...parts].map(byRound);
+  const rounds = [...num.keys()].filter((k) => dens.every((d) => d.has(k)));
+  const ratios = rounds.map((k) => num.get(k) / dens.reduce((sum, d) => sum + d.get(k), 0));
+  const median = (v) => summary(samples[v].map((s) => s.perTrace)).median;
+  return { ...summary(ratios), ofMedians: median(a) / parts.reduce((sum, v) => sum + median(v), 0) };
 }
 
 function report(raw) {
@@ -156,16 +163,10 @@ function report(raw) {
     ["(b) SDK / (d) plain request", "sdk", "plain", "<= 1.2", (r) => r <= 1.2],
     ["(c) SDK over fetch / (d) plain request", "fetch", "plain", "context"],
     ["(c) SDK over fetch / (b) SDK", "fetch", "sdk", "context"],
-    ["(b) − (a): the request's share of (b), over (d)", undefined, undefined, "context"],
+    ["(b) SDK / (e) the same tracing + plain request, one process: the SDK's export path", "sdk", "traced-plain", "diagnostic"],
+    ["(e) / (a) + (d): a request in a traced process against one in a bare process", "traced-plain", ["noop", "plain"], "diagnostic"],
   ];
   for (const [label, a, b, target, ok] of rows) {
-    if (!a) {
-      const byRound = (v) => new Map(samples[v].map((s) => [s.round, s.perTrace]));
-      const [sdk, noop, plain] = [byRound("sdk"), byRound("noop"), byRound("plain")];
-      const r = summary([...sdk.keys()].map((k) => (sdk.get(k) - noop.get(k)) / plain.get(k)));
-      lines.push(`| ${label} | **${r.median.toFixed(2)}x** | ${r.p25.toFixed(2)} – ${r.p75.toFixed(2)} | | ${target} | |`);
-      continue;
-    }
     const r = pairedRatio(samples, a, b);
     lines.push(`| ${label} | **${r.median.toFixed(2)}x** | ${r.p25.toFixed(2)} – ${r.p75.toFixed(2)} | ${r.ofMedians.toFixed(2)}x | ${target} | ${ok ? (ok(r.median) ? "yes" : "**no**") : ""} |`);
   }
