@@ -70,6 +70,7 @@ function sender(
         body: envelope.body,
         signal: controller.signal,
         keepalive,
+        // Never followed: see redirected().
         redirect: "manual",
       });
     try {

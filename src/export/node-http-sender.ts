@@ -127,8 +127,8 @@ async function reason(res: http.IncomingMessage, status: number): Promise<string
 
 /**
  * One timer for all of a sender's requests instead of one each: they share one timeout, so they
- * expire in the order they started. `start(expire)` calls `expire` once `timeoutMs` have passed,
- * unless the function it returns is called first.
+ * expire in the order they started. The function returned, given `expire`, calls it once `timeoutMs`
+ * have passed unless the function it returns in turn is called first.
  */
 function deadlines(timeoutMs: number): (expire: () => void) => () => void {
   const pending = new Set<{ at: number; expire: () => void }>();
