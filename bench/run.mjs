@@ -7,6 +7,8 @@
  *                                           writes BENCHMARKS.md and bench/results.json
  *   node bench/run.mjs --no-write           same, prints only
  *   node bench/run.mjs --core-only          speed + heap only
+ *   node bench/run.mjs --only socket        CPU per trace delivered to an endpoint in another process
+ *                                           (bench/socket.mjs), printed only
  *   node bench/run.mjs --profile [variant] [seconds]
  *                                           CPU profile of one variant (default pandaprobe), printed
  *
@@ -29,11 +31,12 @@ const buildDir = join(benchDir, ".build");
 const bundle = join(buildDir, "pandaprobe.mjs");
 const args = process.argv.slice(2);
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+const onlySocket = args[0] === "--only" && args[1] === "socket";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Peers: the OpenTelemetry SDK lives in bench/peers (see its package.json for why).
 
-if (!existsSync(join(benchDir, "peers", "node_modules", "@langfuse", "otel"))) {
+if (!onlySocket && !existsSync(join(benchDir, "peers", "node_modules", "@langfuse", "otel"))) {
   log("installing bench/peers (OpenTelemetry SDK and Langfuse span processor for the @langfuse/tracing variants): npm ci --prefix bench/peers");
   execFileSync("npm", ["ci", "--prefix", join(benchDir, "peers"), "--no-audit", "--no-fund"], { stdio: "inherit" });
 }
@@ -79,6 +82,13 @@ function runNode(script, scriptArgs, { inherit = false } = {}) {
 
 log("building src/ -> bench/.build/pandaprobe.mjs");
 await buildSdk();
+
+if (onlySocket) {
+  const { runSocketBench } = await import("./socket.mjs");
+  log("socket: CPU per trace delivered to an endpoint in another process (bench/socket.mjs)");
+  console.log((await runSocketBench(bundle)).markdown);
+  process.exit(0);
+}
 
 if (args[0] === "--profile") {
   runNode("profile.mjs", [bundle, args[1] ?? "pandaprobe", args[2] ?? "8"], { inherit: true });
@@ -176,7 +186,7 @@ lines.push(`- SDK: built from src/ at ${gitState()}`);
 lines.push(`- Node: ${process.version} (V8 ${process.versions.v8}), ${os.platform()} ${os.arch()}`);
 lines.push(`- CPU: ${cpu[0]?.model ?? "unknown"} x ${cpu.length} (load average before/after: ${loadBefore.map((l) => l.toFixed(2)).join(" ")} / ${loadAfter.map((l) => l.toFixed(2)).join(" ")})`);
 lines.push(`- Peers: langsmith ${pkgVersion("langsmith")}, @langfuse/tracing ${pkgVersion("@langfuse/tracing")}, @opentelemetry/api ${pkgVersion("@opentelemetry/api")}, @opentelemetry/sdk-trace-base ${pkgVersion("@opentelemetry/sdk-trace-base", join(benchDir, "peers"))}, @langfuse/otel ${pkgVersion("@langfuse/otel", join(benchDir, "peers"))}, @opentelemetry/otlp-transformer ${pkgVersion("@opentelemetry/otlp-transformer", join(benchDir, "peers"))}`);
-lines.push(`- Method: a batch is ${speed.calls} sequential awaited calls (langsmith: ${speed.variants.find((v) => v.name === "langsmith")?.callsPerBatch ?? "-"}, as its calls take ~5 ms) + one awaited flush, so export work is paid inside the batch; a sample is as many batches as fill ~${speed.sampleMs} ms (calibrated per variant during warm-up, at least 1), timed as a whole and divided by the number of calls. ${speed.warmupRounds} warm-up rounds, then ${speed.rounds} measured rounds; each round takes one sample of every variant, in an order rotated per round, after a forced full GC. ${speed.isolation === "shared" ? "All variants in one process." : "Each variant in its own Node process, all started together and sampled one at a time (the others idle), so no library pays for another's AsyncLocalStorage instances, timers or heap, while machine noise still hits all variants round by round."} Processes run with NODE_ENV=${benchEnv.NODE_ENV}, as in production (pandaprobe's developer argument checks off; the peers read no such switch).`);
+lines.push(`- Method: a batch is ${speed.calls} sequential awaited calls (langsmith: ${speed.variants.find((v) => v.name === "langsmith")?.callsPerBatch ?? "-"}, as its calls take ~5 ms) + one awaited flush, so export work is paid inside the batch; a sample is as many batches as fill ~${speed.sampleMs} ms (calibrated per variant during warm-up, at least 1), timed as a whole and divided by the number of calls. ${speed.warmupRounds} warm-up rounds, then ${speed.rounds} measured rounds; each round takes one sample of every variant, in an order rotated per round, with no forced GC (a forced full GC slows the next few thousand calls unevenly across libraries), so each sample includes the variant's own steady-state GC work. ${speed.isolation === "shared" ? "All variants in one process." : "Each variant in its own Node process, all started together and sampled one at a time (the others idle), so no library pays for another's AsyncLocalStorage instances, timers or heap, while machine noise still hits all variants round by round."} Processes run with NODE_ENV=${benchEnv.NODE_ENV}, as in production (pandaprobe's developer argument checks off; the peers read no such switch).`);
 lines.push("");
 lines.push("## Time per traced call (one agent turn: root + 3 awaited children)");
 lines.push("");
@@ -218,7 +228,7 @@ lines.push("## What each variant does");
 lines.push("");
 lines.push("- Workload: `agent(messages)` awaits `retrieve(query)`, `llm(messages, docs)`, `format(answer)`; every function is async and returns at once; input is a 2-message array, outputs are short strings / a 1-element array.");
 lines.push("- **pandaprobe**: `session('s', () => user('u', () => client.startTrace('agent', {input}, async t => …)))`, children `t.span(name, {kind, input}, async s => { …; s.setOutput(r) })`, `t.setOutput(out)`. Measured from the call to the serialized request body handed to a no-op transport: the client's `exporter` option receives each body and keeps nothing; `client.flush()` per sample.");
-lines.push("- **pandaprobe (HTTP exporter, fetch stub)**, supplementary: the same through the built-in batching HTTP exporter with an injected `fetch` that returns `new Response('{}', {status: 202})`: one request per trace (the API takes one trace per `POST /traces`). The gap to **pandaprobe** is the cost of Node's fetch machinery per request.");
+lines.push("- **pandaprobe (HTTP exporter, fetch stub)**, supplementary: the same through the built-in batching HTTP exporter with an injected `fetch` that returns `new Response('{}', {status: 202})`: one request per trace (the API takes one trace per `POST /traces`). The gap to **pandaprobe** is the cost of Node's fetch machinery per request; without a `fetch` option Node now sends over node:http (see the real-socket section below).");
 lines.push("- **pandaprobe (wrappers)**: `trace(fn)` / `span(fn)` wrappers, which capture arguments and results themselves like `traceable` and `observe` do.");
 lines.push("- **floor**: `AsyncLocalStorage.run` for the root and each child, 4 plain objects, `crypto.randomUUID()` for each, start and end `new Date().toISOString()` for each, one `JSON.stringify` of the assembled payload per call. No transport.");
 lines.push("- **@langfuse/tracing**: `propagateAttributes({sessionId, userId}, () => agent(messages))` with `observe()`d root and children; OpenTelemetry `BasicTracerProvider` (sdk-trace-base 2.x) and `AsyncLocalStorageContextManager`, with Langfuse's own span processor (`LangfuseSpanProcessor` from @langfuse/otel, defaults: batched) whose exporter serializes each batch with `JsonTraceSerializer` (the OTLP JSON body `OTLPTraceExporter` would POST) and hands it to a no-op. Like pandaprobe's, its measure ends at the serialized body; `provider.forceFlush()` per sample.");
@@ -229,15 +239,19 @@ lines.push("");
 lines.push("## Caveats");
 lines.push("");
 lines.push("- Every stub answers at once: no variant pays for real I/O. pandaprobe and @langfuse/tracing stop at the serialized body (pandaprobe's HTTP row shows the request cost separately), langsmith pays for its multipart assembly.");
+lines.push("- What real delivery costs (a socket, an endpoint in another process) is measured in its own section below, as CPU per trace.");
 lines.push("- No variant is given a faster configuration than its defaults, apart from the network stubs.");
 lines.push("- This machine's speed drifts by up to ~2x over seconds (shared VM); compare ratios taken in the same round rather than absolute times across runs.");
 lines.push("");
 // The other measures the issues ask for: wrappers against the unwrapped client, the browser
 // runtime in Chromium, and what the SDK adds to a browser bundle.
 if (!args.includes("--core-only")) {
+  const { runSocketBench } = await import("./socket.mjs");
   const { runWrapperBench } = await import("./wrappers.mjs");
   const { runBrowserBench } = await import("./browser.mjs");
   const { measureSizes, sizeReport } = await import("./size.mjs");
+  log("socket: CPU per trace delivered to an endpoint in another process (node bench/run.mjs --only socket)");
+  lines.push((await runSocketBench(bundle)).markdown, "");
   log("wrappers: added latency to first chunk and per call (node bench/wrappers.mjs)");
   lines.push(await runWrapperBench(), "");
   log("browser: main-thread cost and drain rate in Chromium (node bench/browser.mjs)");

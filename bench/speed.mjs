@@ -5,8 +5,8 @@
  * One batch = CALLS (1000; langsmith 200, see variants.mjs) sequential awaited calls of a variant +
  * one awaited flush(). One sample = as
  * many batches as fill about SAMPLE_MS (calibrated per variant in the warm-up rounds, at least one),
- * timed as a whole with process.hrtime.bigint() and divided by the number of calls, after a full GC.
- * Each round takes one sample of every variant, in an order rotated each round, so drift and machine
+ * timed as a whole with process.hrtime.bigint() and divided by the number of calls. No GC is forced
+ * before a sample (see worker.mjs): warm-up rounds bring every variant to its steady state. Each round takes one sample of every variant, in an order rotated each round, so drift and machine
  * noise hit all variants alike.
  *
  * Isolation (BENCH_ISOLATION): "process" (default) hosts each variant in its own Node process
@@ -32,7 +32,6 @@ const log = (msg) => process.stderr.write(`[speed] ${msg}\n`);
 /** A worker process and a way to ask it one thing at a time. */
 function startWorker(hosted) {
   const child = fork(workerPath, [bundlePath, hosted.join(",")], {
-    execArgv: ["--expose-gc"],
     env: { ...process.env, BENCH_CALLS: String(CALLS) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

@@ -185,12 +185,12 @@ function verifyPandaprobeBodies(captured, calls) {
   }
 }
 
-/** (1) startTrace callback form + t.span(name, {kind, input}, fn) with explicit setOutput. */
-export function pandaprobe(pp, options) {
-  const captured = { requests: 0, keep: false, bodies: [] };
-  const client = pandaprobeClient(pp, captured, options);
+/**
+ * The agent turn traced with `client`: startTrace callback form + t.span(name, {kind, input}, fn)
+ * with explicit setOutput, inside session "s" and user "u". Also bench/socket-worker.mjs's workload.
+ */
+export function pandaprobeAgentTurn(pp, client) {
   const { session, user, SpanKind } = pp;
-
   const agent = (messages) =>
     client.startTrace("agent", { input: messages }, async (t) => {
       const query = lastUserContent(messages);
@@ -212,7 +212,14 @@ export function pandaprobe(pp, options) {
       t.setOutput(out);
       return out;
     });
-  return pandaprobeVariant("pandaprobe", client, captured, () => session("s", () => user("u", () => agent(MESSAGES))));
+  return () => session("s", () => user("u", () => agent(MESSAGES)));
+}
+
+/** (1) the agent turn through a client whose exporter hands each body to a no-op. */
+export function pandaprobe(pp, options) {
+  const captured = { requests: 0, keep: false, bodies: [] };
+  const client = pandaprobeClient(pp, captured, options);
+  return pandaprobeVariant("pandaprobe", client, captured, pandaprobeAgentTurn(pp, client));
 }
 
 /** A pandaprobe variant: the call, a flush per batch, and a check that 20 calls give 20 complete traces. */

@@ -1,6 +1,6 @@
 /**
- * Hosts one or more variants in a Node process started by bench/speed.mjs (with --expose-gc) and
- * takes samples on request over IPC. One process per variant by default, so no library pays for
+ * Hosts one or more variants in a Node process started by bench/speed.mjs and takes samples on
+ * request over IPC. One process per variant by default, so no library pays for
  * another's AsyncLocalStorage instances, timers or heap; speed.mjs asks the processes in turn, so they
  * still share the machine's noise round by round.
  *
@@ -12,7 +12,6 @@ import * as V from "./variants.mjs";
 
 const [bundlePath, namesArg] = process.argv.slice(2);
 const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
-if (typeof globalThis.gc !== "function") throw new Error("run with --expose-gc");
 
 V.installFetchTripwire();
 const names = namesArg.split(",");
@@ -33,9 +32,14 @@ try {
   process.exit(1);
 }
 
+/**
+ * No forced GC before a sample: the calls after a forced full GC run slower, and unevenly across
+ * libraries (measured: pandaprobe 2.4x its steady pace, the floor 1.1x), which skewed the ratios.
+ * Warm-up rounds and paired, interleaved samples leave every variant in its steady state, its own
+ * GCs included, as in production.
+ */
 async function sample(v, batches) {
   const calls = v.callsPerBatch ?? CALLS;
-  globalThis.gc();
   const t0 = process.hrtime.bigint();
   for (let b = 0; b < batches; b++) {
     for (let i = 0; i < calls; i++) await v.call();

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { PandaProbeError } from "../../src/base/errors.js";
-import { createBrowserHttpSender, createHttpSender, type SendResult } from "../../src/export/http-sender.js";
+import { createBrowserHttpSender, createHttpSender, type HttpSenderOptions, type Send, type SendResult } from "../../src/export/http-sender.js";
+import { createNodeHttpSender } from "../../src/export/node-http-sender.js";
 
 const API_KEY = "sk_pp_test_DO_NOT_LEAK_0123456789";
 const headers = { "X-API-Key": API_KEY, "X-Project-Name": "sdk-tests" };
@@ -14,6 +15,10 @@ interface Received {
   url: string | undefined;
   headers: IncomingMessage["headers"];
   body: string;
+  /** The TCP connection that carried it (1, 2, ...). */
+  socket: number;
+  /** How many requests that connection had carried before this one. */
+  before: number;
 }
 
 interface TestServer {
@@ -25,23 +30,26 @@ interface TestServer {
 const servers: Server[] = [];
 
 /** A real server on 127.0.0.1 that records what it receives, then lets `handler` answer. */
-async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
+async function startServer(handler: (req: IncomingMessage, res: ServerResponse, received: Received) => void): Promise<TestServer> {
   const received: Received[] = [];
-  let connections = 0;
+  const sockets = new Map<Socket, { id: number; carried: number }>();
   const server = createServer((req, res) => {
     let body = "";
     req.setEncoding("utf8");
     req.on("data", (chunk: string) => (body += chunk));
     req.on("end", () => {
-      received.push({ method: req.method, url: req.url, headers: req.headers, body });
-      handler(req, res);
+      const socket = sockets.get(req.socket)!;
+      const rec = { method: req.method, url: req.url, headers: req.headers, body, socket: socket.id, before: socket.carried++ };
+      received.push(rec);
+      handler(req, res, rec);
     });
   });
-  server.on("connection", () => connections++);
+  server.on("connection", (socket: Socket) => sockets.set(socket, { id: sockets.size + 1, carried: 0 }));
+  const connections = () => sockets.size;
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { endpoint: `http://127.0.0.1:${port}`, received, connections: () => connections };
+  return { endpoint: `http://127.0.0.1:${port}`, received, connections };
 }
 
 afterEach(async () => {
@@ -63,11 +71,22 @@ function failure(result: SendResult) {
   return result;
 }
 
-describe("createHttpSender against a real HTTP server", () => {
+type SenderOptions = Omit<HttpSenderOptions, "fetch">;
+
+/** The two Node senders keep one contract: the fetch one (a `fetch` option) and node:http's (the default). */
+const senders: [string, (options: SenderOptions) => Send][] = [
+  ["createHttpSender (fetch)", (options) => createHttpSender(options)],
+  ["createNodeHttpSender (node:http keep-alive agent)", (options) => createNodeHttpSender({ ...options, maxSockets: 4 })],
+];
+
+/** undici hands a drained socket back to its pool on the next event-loop turn; node:http's agent at once. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe.each(senders)("%s against a real HTTP server", (_name, create) => {
   it("POSTs the body to endpoint + path and reports 202 as ok", async () => {
     const server = await startServer((_req, res) => json(res, 202, { trace_id: "t-1", task_id: "task-1" }));
     // Trailing slashes on the endpoint are tolerated, as the Python SDK's rstrip("/") does.
-    const send = createHttpSender({ endpoint: `${server.endpoint}//`, headers, timeoutMs: 2_000 });
+    const send = create({ endpoint: `${server.endpoint}//`, headers, timeoutMs: 2_000 });
 
     await expect(send(envelope)).resolves.toEqual({ ok: true, status: 202 });
 
@@ -81,7 +100,7 @@ describe("createHttpSender against a real HTTP server", () => {
 
   it("sends the headers plus a fresh UUID X-Request-ID per request", async () => {
     const server = await startServer((_req, res) => json(res, 202, {}));
-    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+    const send = create({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
 
     await send(envelope);
     await send(envelope);
@@ -104,7 +123,7 @@ describe("createHttpSender against a real HTTP server", () => {
         ],
       }),
     );
-    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+    const send = create({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
 
     const result = failure(await send(envelope));
 
@@ -121,7 +140,7 @@ describe("createHttpSender against a real HTTP server", () => {
 
   it("reports 429 as retryable with Retry-After in milliseconds", async () => {
     const server = await startServer((_req, res) => json(res, 429, { detail: "Rate limit exceeded" }, { "Retry-After": "2" }));
-    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+    const send = create({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
 
     const result = failure(await send(envelope));
 
@@ -139,7 +158,7 @@ describe("createHttpSender against a real HTTP server", () => {
       res.writeHead(302, { Location: "/login" });
       res.end();
     });
-    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+    const send = create({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
 
     const result = failure(await send(envelope));
 
@@ -154,7 +173,7 @@ describe("createHttpSender against a real HTTP server", () => {
       res.writeHead(503, { "Content-Type": "text/html" });
       res.end("<html>upstream unavailable</html>");
     });
-    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+    const send = create({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
 
     const result = failure(await send(envelope));
 
@@ -166,7 +185,7 @@ describe("createHttpSender against a real HTTP server", () => {
 
   it.each([401, 403, 404])("reports %i as non-retryable", async (status) => {
     const server = await startServer((_req, res) => json(res, status, { detail: "nope" }));
-    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+    const send = create({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
 
     expect(failure(await send(envelope))).toMatchObject({ retryable: false, status });
   });
@@ -176,7 +195,7 @@ describe("createHttpSender against a real HTTP server", () => {
       res.writeHead(500, { "Content-Type": "text/plain" });
       res.end("x".repeat(1_000_000));
     });
-    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+    const send = create({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
 
     const result = failure(await send(envelope));
 
@@ -186,13 +205,15 @@ describe("createHttpSender against a real HTTP server", () => {
 
   it("reports a dropped connection as a retryable network_error", async () => {
     const server = await startServer((req) => req.socket.destroy());
-    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+    const send = create({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
 
     const result = failure(await send(envelope));
 
     expect(result.retryable).toBe(true);
     expect(result.status).toBeUndefined();
     expect(result.error.code).toBe("network_error");
+    // A fresh connection is not a stale one: the exporter's backoff decides when to try again.
+    expect(server.received).toHaveLength(1);
   });
 
   it("reports a refused connection as a retryable network_error", async () => {
@@ -200,7 +221,7 @@ describe("createHttpSender against a real HTTP server", () => {
     const endpoint = server.endpoint;
     const closing = servers.pop()!;
     await new Promise<void>((resolve) => closing.close(() => resolve()));
-    const send = createHttpSender({ endpoint, headers, timeoutMs: 2_000 });
+    const send = create({ endpoint, headers, timeoutMs: 2_000 });
 
     const result = failure(await send(envelope));
 
@@ -212,7 +233,7 @@ describe("createHttpSender against a real HTTP server", () => {
     const server = await startServer(() => {
       // Never answers.
     });
-    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 200 });
+    const send = create({ endpoint: server.endpoint, headers, timeoutMs: 200 });
 
     const started = performance.now();
     const result = failure(await send(envelope));
@@ -231,7 +252,7 @@ describe("createHttpSender against a real HTTP server", () => {
       res.write('{"detail": "par');
       // The rest never comes.
     });
-    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 200 });
+    const send = create({ endpoint: server.endpoint, headers, timeoutMs: 200 });
 
     const started = performance.now();
     const result = failure(await send(envelope));
@@ -247,11 +268,10 @@ describe("createHttpSender against a real HTTP server", () => {
         ? json(res, 422, { detail: "bad", errors: [{ field: "name", message: "too long" }] })
         : json(res, 202, { trace_id: "t", task_id: "k" }),
     );
-    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+    const send = create({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
 
-    // undici hands a drained socket back to its pool on the next event-loop turn, so "sequential"
-    // means one turn apart here. An undrained body larger than its buffer would pin the socket instead.
-    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    // "Sequential" means one turn apart here (see nextTurn). An undrained body larger than its
+    // buffer would pin the socket instead.
     expect((await send(envelope)).ok).toBe(true);
     await nextTurn();
     expect((await send(envelope)).ok).toBe(false);
@@ -273,7 +293,7 @@ describe("createHttpSender against a real HTTP server", () => {
         errors: [{ field: "X-API-Key", message: `unknown key ${key}` }],
       });
     });
-    const send = createHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 200 });
+    const send = create({ endpoint: server.endpoint, headers, timeoutMs: 200 });
 
     const paths = ["/401", "/403", "/422", "/429", "/500", "/drop", "/stall"];
     const results = await Promise.all(paths.map((path) => send({ path, body: "{}" })));
@@ -287,6 +307,68 @@ describe("createHttpSender against a real HTTP server", () => {
     expect(failure(results[0]!).error.message).toContain("Invalid API key [redacted]");
   });
 
+
+  it("POSTs to the endpoint's own path when it has one", async () => {
+    const server = await startServer((_req, res) => json(res, 202, {}));
+    const send = create({ endpoint: `${server.endpoint}/api/v1/`, headers, timeoutMs: 2_000 });
+
+    await expect(send(envelope)).resolves.toEqual({ ok: true, status: 202 });
+    expect(server.received.map((r) => r.url)).toEqual(["/api/v1/traces"]);
+  });
+
+  it("reports a header value no request may carry as a retryable network_error, without throwing", async () => {
+    const server = await startServer((_req, res) => json(res, 202, {}));
+    const send = create({ endpoint: server.endpoint, headers: { ...headers, "X-Project-Name": "two\nlines" }, timeoutMs: 2_000 });
+
+    const result = failure(await send(envelope));
+
+    expect(result).toMatchObject({ retryable: true, error: { code: "network_error" } });
+    expect(server.received).toHaveLength(0);
+  });
+
+  it.each([
+    ["closes", (socket: Socket) => socket.destroy()],
+    ["resets", (socket: Socket) => socket.resetAndDestroy()],
+  ])(
+    "sends again at once, once, when the server %s a keep-alive connection as it is reused",
+    async (_how, close) => {
+      // The race of a server's idle timeout: the connection that served the last request is gone
+      // by the time the next one arrives on it.
+      const server = await startServer((req, res, rec) => (rec.before > 0 ? close(req.socket) : json(res, 202, {})));
+      const send = create({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+
+      await expect(send(envelope)).resolves.toEqual({ ok: true, status: 202 });
+      await nextTurn();
+      await expect(send(envelope)).resolves.toEqual({ ok: true, status: 202 });
+
+      // The second send met the closed connection, then went out again on a new one.
+      expect(server.received.map((r) => [r.socket, r.before])).toEqual([
+        [1, 0],
+        [1, 1],
+        [2, 0],
+      ]);
+      expect(server.received.map((r) => r.body)).toEqual([envelope.body, envelope.body, envelope.body]);
+      const ids = server.received.map((r) => r.headers["x-request-id"]);
+      expect(new Set(ids).size).toBe(3);
+    },
+  );
+
+  it("sends again only once: a second failure is the exporter's to retry", async () => {
+    let dropping = false;
+    const server = await startServer((req, res) => (dropping ? req.socket.destroy() : json(res, 202, {})));
+    const send = create({ endpoint: server.endpoint, headers, timeoutMs: 2_000 });
+    await send(envelope);
+    await nextTurn();
+    dropping = true;
+
+    const result = failure(await send(envelope));
+
+    expect(result).toMatchObject({ retryable: true, error: { code: "network_error" } });
+    expect(server.received.map((r) => r.before)).toEqual([0, 1, 0]);
+  });
+});
+
+describe("createHttpSender", () => {
   it("uses an injected fetch and still never rejects when it throws", async () => {
     const send = createHttpSender({
       endpoint: "http://example.invalid",
@@ -300,6 +382,63 @@ describe("createHttpSender against a real HTTP server", () => {
     expect(result).toMatchObject({ retryable: true });
     expect(result.error.code).toBe("network_error");
     expect(result.error.message).toContain("http://example.invalid/traces");
+  });
+});
+
+describe("createNodeHttpSender", () => {
+  it("keeps at most maxSockets connections, however many requests wait", async () => {
+    let open = 0;
+    let peak = 0;
+    const answers: (() => void)[] = [];
+    const server = await startServer((_req, res) => {
+      peak = Math.max(peak, ++open);
+      answers.push(() => {
+        open--;
+        json(res, 202, {});
+      });
+    });
+    const send = createNodeHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 10_000, maxSockets: 2 });
+
+    const results = Promise.all(Array.from({ length: 6 }, () => send(envelope)));
+    // Answer each request once it has arrived, so the next ones can only come over freed connections.
+    for (let answeredCount = 0; answeredCount < 6; answeredCount++) {
+      await vi.waitFor(() => expect(answers.length).toBeGreaterThan(0), { timeout: 5_000 });
+      answers.shift()!();
+    }
+
+    expect((await results).every((r) => r.ok)).toBe(true);
+    expect(peak).toBe(2);
+    expect(server.connections()).toBe(2);
+  });
+
+  it("sends a key read with a trailing newline trimmed, as fetch does, and never shows it", async () => {
+    const server = await startServer((req, res) => json(res, 401, { detail: `Invalid API key ${req.headers["x-api-key"]}` }));
+    const send = createNodeHttpSender({ endpoint: server.endpoint, headers: { "X-API-Key": `${API_KEY}\n` }, timeoutMs: 2_000, maxSockets: 1 });
+
+    const result = failure(await send(envelope));
+
+    expect(server.received[0]!.headers["x-api-key"]).toBe(API_KEY);
+    expect(result.error.message).toContain("Invalid API key [redacted]");
+    expect(result.error.message).not.toContain(API_KEY);
+  });
+
+  it("sends again at once, once, also when both pooled connections turn out closed", async () => {
+    let dropping = false;
+    const server = await startServer((req, res, rec) => (dropping && rec.before > 0 ? req.socket.destroy() : json(res, 202, {})));
+    const send = createNodeHttpSender({ endpoint: server.endpoint, headers, timeoutMs: 2_000, maxSockets: 2 });
+    // Two connections in the pool.
+    await Promise.all([send(envelope), send(envelope)]);
+    dropping = true;
+
+    const result = failure(await send(envelope));
+
+    expect(result).toMatchObject({ retryable: true, error: { code: "network_error" } });
+    // One request on each pooled connection, none on a third.
+    expect(server.received.slice(2).map((r) => [r.socket, r.before])).toEqual([
+      [2, 1],
+      [1, 1],
+    ]);
+    expect(server.connections()).toBe(2);
   });
 });
 

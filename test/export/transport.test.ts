@@ -306,11 +306,59 @@ describe("concurrency and connections", () => {
     expect(peak).toBeGreaterThan(1);
     // Twelve answers of 100 ms, four at a time: three rounds at least.
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    // Keep-alive. Node's fetch frees a socket a tick after its response is read, and the next request
-    // is sent at once, so the second round may open fresh sockets; the pool still stops growing at
-    // twice the concurrency and later rounds reuse it.
+    // Keep-alive: the agent holds as many connections as requests may be in flight, and reuses them.
+    expect(collector.connections).toBeLessThanOrEqual(4);
+    expect(collector.connections).toBeLessThan(collector.requests.length);
+  });
+
+  it("with a fetch option, keeps at most maxConcurrentRequests in flight and reuses connections", async () => {
+    let active = 0;
+    let peak = 0;
+    collector.respond(async () => {
+      peak = Math.max(peak, ++active);
+      await sleep(100);
+      active--;
+      return undefined;
+    });
+    const c = client({ maxConcurrentRequests: 4, batchSize: 100, flushInterval: 60, fetch: (input, init) => fetch(input, init) });
+    for (let i = 0; i < 12; i++) c.startTrace(`parallel-${i}`).end();
+    await c.flush();
+    expect(collector.traces()).toHaveLength(12);
+    expect(peak).toBeLessThanOrEqual(4);
+    // Node's fetch frees a socket a tick after its response is read, and the next request is sent
+    // at once, so the second round may open fresh sockets; the pool still stops growing at twice
+    // the concurrency and later rounds reuse it.
     expect(collector.connections).toBeLessThanOrEqual(8);
     expect(collector.connections).toBeLessThan(collector.requests.length);
+  });
+
+  it.each<[string, PandaProbeOptions]>([
+    ["node:http (the default)", {}],
+    ["a fetch option", { fetch: (input, init) => fetch(input, init) }],
+  ])("delivers at once a trace that met a keep-alive connection the server had just closed, with %s", async (_how, options) => {
+    // The server's idle timeout races the next request: the connection that carried the last one is gone.
+    const served = new Set<number>();
+    collector.respond((req) => {
+      if (served.has(req.socketId)) return { drop: true };
+      served.add(req.socketId);
+      return undefined;
+    });
+    // No retries by the exporter: only the sender's own immediate one can deliver the second trace.
+    const c = client({ ...options, maxRetries: 0 });
+    const errors = errorsOf(c);
+    c.startTrace("first").end();
+    await c.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    c.startTrace("second").end();
+    await c.flush();
+
+    expect(collector.requests.map((r) => [r.socketId, r.outcome])).toEqual([
+      [1, "answered"],
+      [1, "dropped"],
+      [2, "answered"],
+    ]);
+    expect(traceNames()).toEqual(["first", "second"]);
+    expect(errors).toEqual([]);
   });
 
   it("reuses connections for requests sent one after another (keep-alive)", async () => {
