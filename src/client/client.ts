@@ -3,7 +3,7 @@ import type { Env } from "../config/env.js";
 import { configError, resolveConfig, type PandaProbeOptions, type ResolvedConfig } from "../config/options.js";
 import { activeContext } from "../trace/trace-context.js";
 import { PandaProbeError } from "../base/errors.js";
-import { TracePipeline } from "../export/pipeline.js";
+import { createPipeline, type TracePipeline } from "../export/pipeline.js";
 import type { Exporter } from "../export/types.js";
 import { ScoreDataType } from "../wire/enums.js";
 import {
@@ -87,8 +87,8 @@ export class Client {
     const log = config.debug ? (message: string) => console.debug(`[pandaprobe] ${message}`) : undefined;
     const exporter = (this.exporter = config.exporter ?? platform.createExporter(config, { report, log }));
     const { environment, release, maxPayloadSize } = config;
-    const holdMs = platform.traceHoldMs(config);
-    this.pipeline = new TracePipeline({ exporter, environment, release, maxPayloadSize, holdMs, report, log });
+    const hold = platform.spanHold?.(config);
+    this.pipeline = createPipeline({ exporter, environment, release, maxPayloadSize, hold, report, log });
     this.stopFlushOnExit = platform.flushOnExit?.(() => this.flush());
   }
 

@@ -16,8 +16,6 @@ const MAX_QUEUE_BYTES = 8 * 1024 * 1024;
  */
 export const browserPlatform: Platform = {
   env: () => undefined,
-  // A page may close at any moment, and its queue is written at once.
-  traceHoldMs: () => 0,
   // A body over the relay's default cap would be refused with 413 and lost: pages truncate to it
   // instead (an app that raises the relay's maxBodyBytes raises maxPayloadSize with it).
   defaults: { maxPayloadSize: DEFAULT_MAX_BODY_BYTES },

@@ -1,6 +1,7 @@
 import { checkOptions } from "../config/check.js";
 import { missingCredentials, processEnv, readEnv } from "../config/env.js";
 import { BatchExporter } from "../export/batch-exporter.js";
+import { createSpanHold } from "../export/span-hold.js";
 import { DurableExporter } from "../export/durable-exporter.js";
 import { FileQueue } from "../export/file-queue.js";
 import { createHttpSender } from "../export/http-sender.js";
@@ -23,7 +24,7 @@ export const nodePlatform: Platform = {
   checkOptions,
   refuse: missingCredentials,
   // The batch exporter's own cadence: holding a trace as long adds no delay a flush would not.
-  traceHoldMs: (config) => config.flushInterval * 1000,
+  spanHold: (config) => (send) => createSpanHold(config.flushInterval * 1000, send),
   flushOnExit(flush) {
     live.add(flush);
     const proc = (globalThis as { process?: { on?: (event: string, fn: () => void) => void } }).process;

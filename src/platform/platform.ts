@@ -1,6 +1,7 @@
 import type { Env } from "../config/env.js";
 import type { PandaProbeOptions, ResolvedConfig } from "../config/options.js";
 import type { PandaProbeError } from "../base/errors.js";
+import type { SendTrace, SpanHold } from "../export/span-hold.js";
 import type { Exporter } from "../export/types.js";
 import { realmSlot } from "../base/realm.js";
 
@@ -17,11 +18,8 @@ export interface Platform {
   /** Why this config cannot send from this runtime (missing key, a key in a browser), or undefined. */
   refuse(config: ResolvedConfig): string | undefined;
   createExporter(config: ResolvedConfig, hooks: ExporterHooks): Exporter;
-  /**
-   * How long an ended trace waits for its still-open spans (and late spans for each other) so they
-   * go in one order-proof upsert; 0 where the runtime may stop at any moment (a page).
-   */
-  traceHoldMs(config: ResolvedConfig): number;
+  /** Holds ended traces for their open spans so they share requests; absent where the runtime may stop at any moment. */
+  spanHold?(config: ResolvedConfig): (send: SendTrace) => SpanHold;
   /** Runs flush when the process is about to exit (Node's event loop drains); returns how to stop. */
   flushOnExit?(flush: () => Promise<void>): () => void;
 }
