@@ -39,7 +39,7 @@ describe("wrapMistral", () => {
   it("records chat.complete as an LLM span named mistral-chat in a trace of its own", async () => {
     fake.script({ text: "Four." });
     const response = await wrapMistral(sdk()).chat.complete(request);
-    expect(response.choices[0]!.message.content).toBe("Four.");
+    expect(response.choices[0]?.message?.content).toBe("Four.");
     expect(fake.requests[0]!.body).toMatchObject({ model: "mistral-small", temperature: 0.1, max_tokens: 32 });
     const { trace, llm } = await onlyCall();
     expect(trace).toMatchObject({ name: "mistral-chat", status: "COMPLETED", input: { messages: [question] } });
