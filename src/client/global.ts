@@ -93,6 +93,9 @@ function withoutNullIds(options: StartOptions | undefined): TraceOptions | undef
 
 type AnyFunction = (...args: any[]) => any;
 
+/** `@trace()` / `@trace({ ... })`: nothing or one options object; anything else is the function form, checked there. */
+const isDecoratorOptions = (args: unknown[]) => args.length <= 1 && (args[0] === undefined || (typeof args[0] === "object" && args[0] !== null));
+
 /**
  * `trace(fn, options?)`: fn as a trace (the wrapper has fn's type and shape). Also, with a
  * method's decorator arguments or with options only, the official SDK's `@trace` method decorator.
@@ -109,8 +112,8 @@ export function trace(...args: unknown[]): unknown {
   const wrap = (options: TraceDecoratorOptions | undefined) => (method: AnyFunction, name: string) =>
     traceFunction(() => getClient()?.recorder(), method, traceFnOptions(options, name));
   if (isLegacyCall(args) || isMethodContext(second)) return decorate(wrap(undefined), args);
-  if (typeof first === "function") return traceFunction(() => getClient()?.recorder(), first as AnyFunction, second as TraceFnOptions | undefined);
-  return decoratorFactory(wrap(first as TraceDecoratorOptions | undefined));
+  if (isDecoratorOptions(args)) return decoratorFactory(wrap(first as TraceDecoratorOptions | undefined));
+  return traceFunction(() => getClient()?.recorder(), first as AnyFunction, second as TraceFnOptions | undefined);
 }
 
 /**
@@ -128,8 +131,8 @@ export function span(...args: unknown[]): unknown {
   const [first, second] = args;
   const wrap = (options: SpanDecoratorOptions | undefined) => (method: AnyFunction, name: string) => spanFunction(method, spanFnOptions(options, name));
   if (isLegacyCall(args) || isMethodContext(second)) return decorate(wrap(undefined), args);
-  if (typeof first === "function") return spanFunction(first as AnyFunction, second as SpanFnOptions | undefined);
-  return decoratorFactory(wrap(first as SpanDecoratorOptions | undefined));
+  if (isDecoratorOptions(args)) return decoratorFactory(wrap(first as SpanDecoratorOptions | undefined));
+  return spanFunction(first as AnyFunction, second as SpanFnOptions | undefined);
 }
 
 export function getCurrentTrace(): Trace | undefined {
