@@ -7,6 +7,10 @@ const core = (entry: string) => ({
   alias: [
     { find: /^pandaprobe$/, replacement: src(entry) },
     { find: /^pandaprobe\/integration-kit$/, replacement: src("integration-kit.ts") },
+    // The official SDK's subpaths, for the programs written against it.
+    { find: /^pandaprobe\/wrappers\/(openai|anthropic|gemini|bedrock|mistral)$/, replacement: src("integrations/$1.ts") },
+    { find: /^pandaprobe\/integrations\/(langchain|langgraph)$/, replacement: src("integrations/langchain.ts") },
+    { find: /^pandaprobe\/ai$/, replacement: src("integrations/ai-sdk.ts") },
   ],
 });
 const ZONE_TESTS = "test/browser/zone-context.test.ts";

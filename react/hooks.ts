@@ -14,11 +14,14 @@ import { resolveClient } from "./client-cache.js";
 import { treeContext, type Tree } from "./context.js";
 import { warnWithoutProvider } from "./dev.js";
 
-/** The core's `startTrace`, `trace` and `span`, with the tree's session and user ids as defaults. */
+/**
+ * The core's `startTrace`, `trace` and `span`, with the tree's session and user ids as defaults
+ * (`trace` and `span` as function wrappers, their form a client has, without the method-decorator one).
+ */
 export interface BoundTrace {
   startTrace: typeof coreStartTrace;
-  trace: typeof coreTrace;
-  span: typeof span;
+  trace: Client["trace"];
+  span: Client["span"];
 }
 
 function useTree(hook: string): Tree {
@@ -79,7 +82,7 @@ function bind(tree: Tree): BoundTrace {
     if (fn === undefined) return client ? client.startTrace(name, bound) : coreStartTrace(name, bound);
     return client ? client.startTrace(name, bound, fn) : coreStartTrace(name, bound, fn);
   }) as typeof coreStartTrace;
-  const trace: typeof coreTrace = (fn, options) => {
+  const trace: Client["trace"] = (fn, options) => {
     const bound = withTreeIds(tree, options);
     const wrap = (client: Client | undefined) => (client ? client.trace(fn, bound) : coreTrace(fn, bound));
     // Wrapped now, so a mistake is an error here; rewrapped when a call finds another client

@@ -26,3 +26,16 @@ export type { JsonValue, SpanData, TokenUsage, TraceData, TraceScoreData } from 
 export { onError } from "./client/report.js";
 export type { SpanFnOptions, TraceFnOptions } from "./trace/decorators.js";
 export { SDK_VERSION } from "./base/version.js";
+// The names PandaProbe's official Node SDK exports, so code written against it runs unchanged.
+export { getSpanStack, withSpan, withTrace } from "./client/with-scope.js";
+export type {
+  SpanDecoratorOptions,
+  TraceDecoratorOptions,
+  WithSpanOptions,
+  WithTraceOptions,
+} from "./trace/compat-options.js";
+export type { Trace as TraceContext, TraceOptions as TraceContextOptions } from "./trace/trace.js";
+export type { Span as SpanContext, SpanOptions as SpanContextOptions } from "./trace/span.js";
+export type { PandaProbeOptions as ConfigOptions } from "./config/options.js";
+export type { TraceScoreData as ScoreData } from "./wire/types.js";
+export { SDK_VERSION as VERSION } from "./base/version.js";

@@ -7,6 +7,15 @@ import type { Span } from "../trace/span.js";
 import type { Trace, TraceOptions } from "../trace/trace.js";
 import type { PrebuiltTrace } from "../wire/prebuilt.js";
 import { spanFunction, traceFunction, type SpanFnOptions, type TraceFnOptions } from "../trace/decorators.js";
+import { decorate, decoratorFactory, isLegacyCall, isMethodContext } from "../trace/method-decorators.js";
+import {
+  spanFnOptions,
+  traceFnOptions,
+  type MethodDecoratorForEither,
+  type SpanDecoratorOptions,
+  type TraceDecoratorOptions,
+  type WithTraceOptions,
+} from "../trace/compat-options.js";
 
 /** The global client's state, one per realm however many copies of the SDK load (see realmSlot). */
 interface GlobalClient {
@@ -66,20 +75,64 @@ export function shutdown(timeout?: number): Promise<void> {
 
 const settled = (current: Promise<void> | undefined): Promise<void> => Promise.all([shared.retired, current]).then(() => {});
 
-export function startTrace(name: string, options?: TraceOptions): Trace;
-export function startTrace<T>(name: string, options: TraceOptions | undefined, fn: (trace: Trace) => T): T;
-export function startTrace<T>(name: string, options?: TraceOptions, fn?: (trace: Trace) => T): Trace | T {
-  return fn === undefined ? current().startTrace(name, options) : current().startTrace(name, options, fn);
+/** Options may also be the official SDK's, whose ids may be null (none). */
+type StartOptions = TraceOptions | WithTraceOptions;
+
+export function startTrace(name: string, options?: StartOptions): Trace;
+export function startTrace<T>(name: string, options: StartOptions | undefined, fn: (trace: Trace) => T): T;
+export function startTrace<T>(name: string, options?: StartOptions, fn?: (trace: Trace) => T): Trace | T {
+  const ours = withoutNullIds(options);
+  return fn === undefined ? current().startTrace(name, ours) : current().startTrace(name, ours, fn);
 }
 
-/** The `@trace` decorator as a higher-order function; the wrapper has fn's type and shape. */
-export function trace<F extends (...args: any[]) => any>(fn: F, options?: TraceFnOptions): F {
-  return traceFunction(() => getClient()?.recorder(), fn, options);
+function withoutNullIds(options: StartOptions | undefined): TraceOptions | undefined {
+  if (options?.sessionId !== null && options?.userId !== null) return options as TraceOptions | undefined;
+  const { sessionId, userId, ...rest } = options;
+  return { ...rest, ...(sessionId === null ? {} : { sessionId }), ...(userId === null ? {} : { userId }) };
 }
 
-/** The `@span` decorator: a span of the current trace, or fn itself outside a trace. */
-export function span<F extends (...args: any[]) => any>(fn: F, options?: SpanFnOptions): F {
-  return spanFunction(fn, options);
+type AnyFunction = (...args: any[]) => any;
+
+/** `@trace()` / `@trace({ ... })`: nothing or one options object; anything else is the function form, checked there. */
+const isDecoratorOptions = (args: unknown[]) => args.length <= 1 && (args[0] === undefined || (typeof args[0] === "object" && args[0] !== null));
+
+/**
+ * `trace(fn, options?)`: fn as a trace (the wrapper has fn's type and shape). Also, with a
+ * method's decorator arguments or with options only, the official SDK's `@trace` method decorator.
+ */
+export function trace<F extends AnyFunction>(fn: F, options?: TraceFnOptions): F;
+export function trace<This, Args extends unknown[], R>(
+  method: (this: This, ...args: Args) => R,
+  context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => R>,
+): (this: This, ...args: Args) => R;
+export function trace(target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
+export function trace(options?: TraceDecoratorOptions): MethodDecoratorForEither;
+export function trace(...args: unknown[]): unknown {
+  const [first, second] = args;
+  const wrap = (options: TraceDecoratorOptions | undefined) => (method: AnyFunction, name: string) =>
+    traceFunction(() => getClient()?.recorder(), method, traceFnOptions(options, name));
+  if (isLegacyCall(args) || isMethodContext(second)) return decorate(wrap(undefined), args);
+  if (isDecoratorOptions(args)) return decoratorFactory(wrap(first as TraceDecoratorOptions | undefined));
+  return traceFunction(() => getClient()?.recorder(), first as AnyFunction, second as TraceFnOptions | undefined);
+}
+
+/**
+ * `span(fn, options?)`: fn as a span of the current trace, or fn itself outside a trace. Also,
+ * with a method's decorator arguments or with options only, the official SDK's `@span`.
+ */
+export function span<F extends AnyFunction>(fn: F, options?: SpanFnOptions): F;
+export function span<This, Args extends unknown[], R>(
+  method: (this: This, ...args: Args) => R,
+  context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => R>,
+): (this: This, ...args: Args) => R;
+export function span(target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
+export function span(options?: SpanDecoratorOptions): MethodDecoratorForEither;
+export function span(...args: unknown[]): unknown {
+  const [first, second] = args;
+  const wrap = (options: SpanDecoratorOptions | undefined) => (method: AnyFunction, name: string) => spanFunction(method, spanFnOptions(options, name));
+  if (isLegacyCall(args) || isMethodContext(second)) return decorate(wrap(undefined), args);
+  if (isDecoratorOptions(args)) return decoratorFactory(wrap(first as SpanDecoratorOptions | undefined));
+  return spanFunction(first as AnyFunction, second as SpanFnOptions | undefined);
 }
 
 export function getCurrentTrace(): Trace | undefined {

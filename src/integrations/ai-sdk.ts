@@ -332,3 +332,6 @@ function tapStream(
     },
   });
 }
+
+/** The official SDK's spelling of pandaprobeMiddleware. */
+export const pandaProbeMiddleware = pandaprobeMiddleware;

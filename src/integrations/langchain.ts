@@ -506,3 +506,6 @@ export class LangGraphCallbackHandler extends PandaProbeCallbackHandler {
     return rootName;
   }
 }
+
+/** The official SDK's name for the handlers' options. */
+export type AdapterOptions = LangChainHandlerOptions;

@@ -128,9 +128,14 @@ export function wrapDerivedClients(client: object, wrap: <C>(derived: C) => C): 
 }
 
 /**
- * The caller cancelled the request (a signal, a stream's abort()): abandoned, not failed. Both
- * SDKs throw APIUserAbortError, whose `name` some of their versions leave unset.
+ * The caller cancelled the request (a signal, a stream's abort()): abandoned, not failed. The
+ * Stainless SDKs throw APIUserAbortError, whose `name` some of their versions leave unset; Mistral's
+ * throws RequestAbortedError; fetch-based ones (Gemini) let fetch's AbortError through.
  */
+const USER_ABORTS = ["APIUserAbortError", "RequestAbortedError", "AbortError"];
+
 export function isUserAbort(error: unknown): boolean {
-  return error instanceof Error && [error.name, error.constructor?.name].includes("APIUserAbortError");
+  if (typeof error !== "object" || error === null) return false;
+  const { name, constructor } = error as { name?: unknown; constructor?: { name?: unknown } };
+  return USER_ABORTS.includes(name as string) || USER_ABORTS.includes(constructor?.name as string);
 }

@@ -107,3 +107,56 @@ export function observeStream<E>(stream: ObservableStream<E>, observer: StreamOb
     });
   }
 }
+
+type AsyncGeneratorLike<E> = AsyncIterator<E> & { [Symbol.asyncIterator](): unknown };
+
+/**
+ * Watches an async generator an SDK returned (Gemini's `generateContentStream`) in place: its own
+ * `next`, `return` and `throw`, so the caller keeps the very object, and both `for await` (which
+ * gets the generator itself back from `[Symbol.asyncIterator]`) and direct `next()` calls go
+ * through the watch. `observer.end` is called once, as in observeStream.
+ */
+export function observeGenerator<E>(generator: AsyncGeneratorLike<E>, observer: StreamObserver<E>): void {
+  const { next, return: close, throw: raise } = generator;
+  let ended = false;
+  const end = (result: StreamEnd): void => {
+    if (ended) return;
+    ended = true;
+    try {
+      observer.end(result);
+    } catch {
+      // Tracing never breaks the host.
+    }
+  };
+  defineOwn(generator, "next", function (this: AsyncIterator<E>, ...args: [] | [unknown]) {
+    return next.apply(this, args).then(
+      (result) => {
+        if (result.done) end({ how: "completed" });
+        else if (!ended) {
+          try {
+            observer.event(result.value);
+          } catch {
+            // Tracing never breaks the host.
+          }
+        }
+        return result;
+      },
+      (error: unknown) => {
+        end({ how: "failed", error });
+        throw error;
+      },
+    );
+  });
+  if (typeof close === "function") {
+    defineOwn(generator, "return", function (this: AsyncIterator<E>, value?: unknown) {
+      end({ how: "abandoned" });
+      return close.call(this, value);
+    });
+  }
+  if (typeof raise === "function") {
+    defineOwn(generator, "throw", function (this: AsyncIterator<E>, error?: unknown) {
+      end({ how: "abandoned" });
+      return raise.call(this, error);
+    });
+  }
+}

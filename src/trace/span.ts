@@ -150,8 +150,15 @@ export class Span extends Observation {
   }
 
   /** Ends the span: OK unless an error was recorded. Idempotent. */
-  end(): void {
+  /** Spans start when opened; this is for code written against the official SDK, which starts them apart. */
+  start(): this {
+    return this;
+  }
+
+  /** Ends the span; given an error (as the official SDK's `end(error)`), as ERROR with it. */
+  end(error?: unknown): void {
     if (this.endedAt !== undefined) return;
+    if (error !== undefined) this.setError(error);
     this.endedAt = Date.now();
     if (this.status === "UNSET") this.status = "OK";
     this.trace.spanEnded(this);

@@ -122,9 +122,13 @@ export class Trace extends Observation {
     this.setMetadata({ error: errorText(error) });
   }
 
-  /** Ends the trace (COMPLETED unless a status was set) and hands it to the exporter. Idempotent. */
-  end(): void {
+  /**
+   * Ends the trace (COMPLETED unless a status was set) and hands it to the exporter. Idempotent.
+   * Given an error (as the official SDK's `end(error)`), as ERROR with its message.
+   */
+  end(error?: unknown): void {
     if (this.endedAt !== undefined) return;
+    if (error !== undefined) this.fail(error);
     this.endedAt = Date.now();
     this.status ??= "COMPLETED";
     this.record(this.spans, "ended");

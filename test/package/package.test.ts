@@ -20,18 +20,34 @@ const ENTRY_NAMES: Record<string, string[]> = {
     "session", "user", "setSession", "setUser", "getSessionId", "getUserId",
     "startTrace", "trace", "span", "getCurrentTrace", "getCurrentSpan", "score", "logTrace",
     "SpanKind", "SpanStatusCode", "TraceStatus", "ScoreDataType",
+    "withTrace", "withSpan", "getSpanStack", "VERSION",
   ],
   "pandaprobe/relay": ["createRelayHandler"],
   "pandaprobe/integration-kit": ["assertKnownKeys", "traceInputFromArgs", "traceOutputFromResult"],
   "pandaprobe/openai": ["wrapOpenAI"],
   "pandaprobe/anthropic": ["wrapAnthropic"],
-  "pandaprobe/ai": ["pandaprobeMiddleware"],
+  "pandaprobe/ai": ["pandaprobeMiddleware", "pandaProbeMiddleware"],
+  "pandaprobe/gemini": ["wrapGemini"],
+  "pandaprobe/mistral": ["wrapMistral"],
+  "pandaprobe/bedrock": ["wrapBedrock"],
+  "pandaprobe/wrappers/openai": ["wrapOpenAI"],
+  "pandaprobe/wrappers/anthropic": ["wrapAnthropic"],
+  "pandaprobe/wrappers/gemini": ["wrapGemini"],
+  "pandaprobe/wrappers/bedrock": ["wrapBedrock"],
+  "pandaprobe/wrappers/mistral": ["wrapMistral"],
+  "pandaprobe/integrations/langchain": ["LangChainCallbackHandler"],
+  "pandaprobe/integrations/langgraph": ["LangGraphCallbackHandler"],
   "pandaprobe/langchain": ["LangChainCallbackHandler", "LangGraphCallbackHandler"],
   "pandaprobe/react": ["PandaProbeProvider", "PandaProbeSession", "PandaProbeUser", "usePandaProbe", "useSession", "useUser", "useTrace"],
 };
 const ENTRIES = Object.keys(ENTRY_NAMES);
 /** The optional peer each entry may need at run time; the others need none. */
-const PEER_OF: Record<string, string> = { "pandaprobe/langchain": "@langchain/core", "pandaprobe/react": "react" };
+const PEER_OF: Record<string, string> = {
+  "pandaprobe/langchain": "@langchain/core",
+  "pandaprobe/integrations/langchain": "@langchain/core",
+  "pandaprobe/integrations/langgraph": "@langchain/core",
+  "pandaprobe/react": "react",
+};
 
 let pkg: InstalledPackage;
 beforeAll(async () => {

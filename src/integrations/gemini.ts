@@ -1,0 +1,55 @@
+/**
+ * `pandaprobe/gemini` (also `pandaprobe/wrappers/gemini`): traces a Google GenAI client
+ * (`@google/genai`) in place.
+ *
+ *   const ai = wrapGemini(new GoogleGenAI({ apiKey }), { sessionId, userId });
+ *
+ * `models.generateContent` and `models.generateContentStream` each record one LLM span named
+ * `gemini-generate`, with the function calls the model asked for as TOOL children. Chats
+ * (`ai.chats.create(...).sendMessage` / `sendMessageStream`) go through the same `models` object,
+ * so each turn is traced too, with the history it sent. The stream is the SDK's own async
+ * generator, watched in place.
+ */
+import { integrationIds, type IntegrationIds } from "./llm-call.js";
+import { isObject, type Obj } from "./openai-record.js";
+import { geminiMessages, geminiParameters, geminiResult, GeminiAnswer } from "./gemini-content.js";
+import { callWatched, patchMethod, recordStream, startProviderCall, type ProviderApi } from "./provider-call.js";
+
+export type WrapGeminiOptions = IntegrationIds;
+
+const generate: ProviderApi = {
+  name: "gemini-generate",
+  input: geminiMessages,
+  fromResponse: geminiResult,
+  accumulator: () => new GeminiAnswer(),
+};
+
+/**
+ * Replaces the two methods on the client's own `models` object, so the client keeps its class, its
+ * type T, and every other method. Wrapping twice is a no-op (the first wrap's ids stay).
+ */
+export function wrapGemini<T>(client: T, options?: WrapGeminiOptions): T {
+  const ids = integrationIds(options, "wrapGemini()");
+  const models = (client as { models?: unknown } | null | undefined)?.models;
+  if (!isObject(models)) return client;
+  for (const [key, streaming] of [["generateContent", false], ["generateContentStream", true]] as const) {
+    patchMethod(models, key, (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const request: Obj = isObject(args[0]) ? args[0] : {};
+        const recorded = startProviderCall(
+          generate,
+          () => ({ messages: geminiMessages(request), model: request.model, parameters: geminiParameters(request) }),
+          ids,
+          streaming,
+        );
+        if (!recorded) return original.apply(this, args);
+        return callWatched(
+          recorded,
+          () => original.apply(this, args),
+          streaming ? (stream) => recordStream(recorded, stream, "generator") : (response) => recorded.response(response),
+        );
+      },
+    );
+  }
+  return client;
+}

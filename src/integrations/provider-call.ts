@@ -1,0 +1,99 @@
+/**
+ * What the Gemini, Mistral and Bedrock wrappers share: opening a call's LLM span from the request,
+ * watching the promise the SDK returned without replacing it, and recording a streamed answer
+ * chunk by chunk as the caller reads it. The bookkeeping (first outcome wins, TOOL children,
+ * abandoned and failed streams) is RecordedCall's, as for OpenAI.
+ */
+import { getClient } from "pandaprobe";
+import { isWrapped, markWrapped, openLlmCall, type IntegrationIds } from "./llm-call.js";
+import { RecordedCall, type OpenAIApi } from "./openai-record.js";
+import { observeGenerator, observeStream, type StreamEnd } from "./sdk-hooks.js";
+
+/** One traced endpoint: its span name, how to read its request's messages, response and stream. */
+export type ProviderApi = OpenAIApi;
+
+export interface CallRequest {
+  /** The LLM span's input: `{ messages }`. */
+  messages: unknown;
+  model?: unknown;
+  parameters?: Record<string, unknown>;
+}
+
+/** Opens the LLM span, or returns undefined when tracing is off or the request cannot be read. */
+export function startProviderCall(
+  api: ProviderApi,
+  read: () => CallRequest,
+  ids: IntegrationIds | undefined,
+  streaming: boolean,
+): RecordedCall | undefined {
+  try {
+    if (!getClient()?.enabled) return undefined;
+    const request = read();
+    const call = openLlmCall(api.name, request.messages, ids);
+    if (!call) return undefined;
+    if (typeof request.model === "string" && request.model) call.span.setModel(request.model);
+    if (request.parameters && Object.keys(request.parameters).length > 0) call.span.setModelParameters(request.parameters);
+    return new RecordedCall(call, api, streaming);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Calls the SDK and returns exactly what it returned (the same promise, so the host's own
+ * unhandled-rejection reporting and any extra methods stay), with `settle` seeing the value
+ * before the caller's callbacks run and failures ending the span with the provider's error.
+ */
+export function callWatched(recorded: RecordedCall, invoke: () => unknown, settle: (value: unknown) => void): unknown {
+  let result: unknown;
+  try {
+    result = invoke();
+  } catch (error) {
+    recorded.fail(error);
+    throw error;
+  }
+  const onValue = (value: unknown) => {
+    try {
+      settle(value);
+    } catch {
+      recorded.response(undefined);
+    }
+  };
+  if (result instanceof Promise) result.then(onValue, (error: unknown) => recorded.fail(error));
+  else onValue(result);
+  return result;
+}
+
+type Watch = "iterable" | "generator";
+
+/** Records a streamed answer in place as the caller reads it; the span ends however the read ends. */
+export function recordStream(recorded: RecordedCall, stream: unknown, watch: Watch): void {
+  if (typeof (stream as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] !== "function") {
+    recorded.response(undefined);
+    return;
+  }
+  const chunks = recorded.api.accumulator();
+  const observer = {
+    event: (chunk: unknown) => recorded.chunk(chunks, chunk),
+    end: (end: StreamEnd) => (end.how === "failed" ? recorded.streamFailed(chunks, end.error) : recorded.streamEnd(chunks, end.how === "abandoned")),
+  };
+  if (watch === "generator" && typeof (stream as AsyncIterator<unknown>).next === "function") {
+    observeGenerator(stream as AsyncIterator<unknown> & AsyncIterable<unknown>, observer);
+  } else {
+    observeStream(stream as AsyncIterable<unknown>, observer);
+  }
+}
+
+/** Replaces an own method of an SDK object, once; false when there is none to replace. */
+export function patchMethod(target: unknown, key: string, make: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): boolean {
+  if (typeof target !== "object" || target === null) return false;
+  const original = (target as Record<string, unknown>)[key];
+  if (typeof original !== "function" || isWrapped(original)) return false;
+  const traced = markWrapped(make(original as (...args: unknown[]) => unknown));
+  try {
+    Object.defineProperty(target, key, { value: traced, writable: true, configurable: true, enumerable: false });
+    return true;
+  } catch {
+    return false;
+  }
+}
