@@ -140,19 +140,21 @@ export function listSessions(store: Store, params: Params) {
       (after === undefined || ms(t.started_at) >= after) &&
       (before === undefined || ms(t.started_at) < before),
   );
-  const rows = [...groups].map(([id, traces]) => ({
-    summary: sessionSummary(store, id, traces),
-    recent: Math.max(...traces.map((t) => ms(t.created_at))),
-  }));
-  const kept = rows.filter((r) => hasError === undefined || r.summary.has_error === hasError);
+  const rows = [...groups]
+    .map(([id, traces]) => ({ id, traces, recent: Math.max(...traces.map((t) => ms(t.created_at))) }))
+    .filter((r) => hasError === undefined || r.traces.some((t) => t.status === "ERROR") === hasError);
+  type Row = (typeof rows)[number];
+  // Latency and cost need every session's summary; recency and size do not, so only a page is summarised.
+  const summaries = new Map<Row, ReturnType<typeof sessionSummary>>();
+  const summary = (r: Row) => summaries.get(r) ?? summaries.set(r, sessionSummary(store, r.id, r.traces)).get(r)!;
   const key = {
-    recent: (r: (typeof rows)[number]) => r.recent,
-    trace_count: (r: (typeof rows)[number]) => r.summary.trace_count,
-    latency: (r: (typeof rows)[number]) => r.summary.total_latency_ms ?? Number.NaN,
-    cost: (r: (typeof rows)[number]) => r.summary.total_cost,
+    recent: (r: Row) => r.recent,
+    trace_count: (r: Row) => r.traces.length,
+    latency: (r: Row) => summary(r).total_latency_ms ?? Number.NaN,
+    cost: (r: Row) => summary(r).total_cost,
   }[sortBy];
-  const result = page(sorted(kept, byNumber(key), order), params, 200);
-  return { ...result, items: result.items.map((r) => r.summary) };
+  const result = page(sorted(rows, byNumber(key), order), params, 200);
+  return { ...result, items: result.items.map(summary) };
 }
 
 /** `GET /sessions/{id}`: the summary over all its traces, and a page of them in full, oldest first; undefined when unknown. */
