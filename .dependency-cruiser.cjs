@@ -10,6 +10,7 @@
  *   platform     what each runtime provides (exporter, environment, exit hook)        base, wire, config, export
  *   client       Client, the global client, error reports                              all of the above
  *   relay        the server route browsers send through                                base, wire
+ *   collector    the local collector and its viewer (`pandaprobe dev`), no SDK entry   base, wire
  *   integrations and react/: only the package's public entries (and their own folder)
  *
  * @type {import('dependency-cruiser').IConfiguration}
@@ -24,6 +25,7 @@ const layers = {
   platform: ["base", "wire", "config", "export"],
   client: ["base", "wire", "context", "trace", "export", "config", "platform"],
   relay: ["base", "wire"],
+  collector: ["base", "wire"],
 };
 
 const PUBLIC_ENTRY = "^src/(index|integration-kit)\\.ts$";
@@ -74,6 +76,9 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
+    // The swc parser dependency-cruiser drives cannot read JSX: the viewer's components (.tsx) are
+    // skipped; its data modules (.ts), which hold its only import of the collector, are checked.
+    exclude: { path: "\\.tsx$" },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
     // TypeScript 7 has no JavaScript API; swc reads the sources instead.
