@@ -5,7 +5,11 @@ import { startDemo } from "./main.js";
 
 const config = readConfig();
 // The bundle sits next to the built page (demo/dist/server.mjs, demo/dist/public/).
-const demo = await startDemo(config, fileURLToPath(new URL("./public", import.meta.url)));
+const demo = await startDemo(config, fileURLToPath(new URL("./public", import.meta.url))).catch((error: NodeJS.ErrnoException) => {
+  if (error.code !== "EADDRINUSE") throw error;
+  console.error(`demo: port ${config.port} on ${config.host} is taken; choose another with DEMO_PORT=...`);
+  process.exit(1);
+});
 const { endpoint, projectName } = config.pandaprobe;
 console.log(
   [
