@@ -1,0 +1,188 @@
+/**
+ * The demo's end-to-end scenario, shared by the run against the test collector (test/demo) and the
+ * one against the real backend (test/backend): what a user does in the page, and what must have
+ * arrived afterwards, whoever stored it.
+ *
+ * In the page: three turns as Ada; a new conversation as Grace with one turn, one made offline
+ * (answered by the page itself), one back online, and one the fake model fails.
+ */
+import { expect } from "vitest";
+import type { BrowserContext, Page } from "playwright-core";
+import type { SpanData, TraceData } from "../../src/wire/types.js";
+
+export const FIRST = ["Hello!", "What is a session?", "How is time to first token measured?"];
+export const SECOND = { online: "Hello!", offline: "Do you work offline?", back: "Tell me something", failing: "Please fail this one" };
+/** Turns traced by the page (all 7) and by the server (all but the offline one). */
+export const PAGE_TURNS = 7;
+export const SERVER_TURNS = 6;
+
+/** A trace as stored: its latest fields and all its spans. */
+export interface StoredTrace extends Omit<TraceData, "spans"> {
+  spans: SpanData[];
+  /** How many `POST /traces` bodies of this id were accepted, where the store can tell. */
+  upserts?: number;
+}
+
+/** The traces of these sessions as the store has them now. */
+export type ReadBack = (sessionIds: readonly string[]) => Promise<StoredTrace[]>;
+
+export interface Conversations {
+  first: string;
+  second: string;
+}
+
+async function send(page: Page, text: string): Promise<{ status: string; text: string }> {
+  const index = await page.locator("[data-role=assistant]").count();
+  await page.fill("input[aria-label=message]", text);
+  await page.click("button[type=submit]");
+  await page.waitForFunction(
+    (i) => {
+      const answer = document.querySelectorAll<HTMLElement>("[data-role=assistant]")[i];
+      return answer !== undefined && answer.dataset.status !== "streaming";
+    },
+    index,
+    { timeout: 30_000 },
+  );
+  const answer = page.locator("[data-role=assistant]").nth(index);
+  return { status: (await answer.getAttribute("data-status"))!, text: await answer.innerText() };
+}
+
+async function sessionId(page: Page): Promise<string> {
+  return (await page.locator("[data-testid=session-id]").innerText()).trim();
+}
+
+/** Plays the scenario in the page at `url`, checking what the user sees; screenshots go to `shots` (a directory path ending in /). */
+export async function chat(context: BrowserContext, page: Page, url: string, shots: string): Promise<Conversations> {
+  await page.goto(url);
+  await page.waitForSelector("input[aria-label=message]");
+  const first = await sessionId(page);
+  expect(await page.locator("[data-testid=user-id]").innerText()).toBe("user-ada");
+  for (const question of FIRST) {
+    const answer = await send(page, question);
+    expect(answer.status).toBe("done");
+    expect(answer.text).toMatch(/first token/);
+  }
+  await page.screenshot({ path: `${shots}demo-chat.png` });
+
+  await page.selectOption("select[aria-label=user]", "user-grace");
+  const second = await sessionId(page);
+  expect(second).not.toBe(first);
+  expect(await page.locator("[data-role=assistant]").count()).toBe(0);
+  expect((await send(page, SECOND.online)).status).toBe("done");
+
+  await context.setOffline(true);
+  const offline = await send(page, SECOND.offline);
+  expect(offline.status).toBe("offline");
+  expect(offline.text).toMatch(/You are offline/);
+  await context.setOffline(false);
+
+  expect((await send(page, SECOND.back)).status).toBe("done");
+  const failing = await send(page, SECOND.failing);
+  expect(failing.status).toBe("error");
+  expect(failing.text).toMatch(/asked me to fail/);
+  await page.screenshot({ path: `${shots}demo-chat-offline-and-error.png` });
+  return { first, second };
+}
+
+/** Polls the store until every turn of both conversations is there (or the deadline passes). */
+export async function waitForTurns(readBack: ReadBack, sessions: Conversations, timeoutMs: number): Promise<StoredTrace[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const traces = await readBack([sessions.first, sessions.second]);
+    const count = (name: string) => traces.filter((t) => t.name === name).length;
+    if ((count("chat-turn") >= PAGE_TURNS && count("chat-api") >= SERVER_TURNS) || Date.now() > deadline) return traces;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+function spanNamed(trace: StoredTrace, name: string): SpanData {
+  const found = trace.spans.find((s) => s.name === name);
+  if (!found) throw new Error(`trace ${trace.name} ${trace.trace_id} has no span ${name}: ${trace.spans.map((s) => s.name)}`);
+  return found;
+}
+
+/** The text of the last message of a `{messages: [...]}` input or output. */
+export function lastMessage(value: unknown): string | undefined {
+  const messages = (value as { messages?: { content?: unknown }[] } | undefined)?.messages;
+  const content = messages?.at(-1)?.content;
+  return typeof content === "string" ? content : undefined;
+}
+
+/** A span's time to first token lies within it. */
+function expectFirstToken(span: SpanData): void {
+  expect(span.completion_start_time, `${span.name} has a time to first token`).toBeTruthy();
+  const first = Date.parse(span.completion_start_time!);
+  expect(first).toBeGreaterThanOrEqual(Date.parse(span.started_at));
+  expect(first).toBeLessThanOrEqual(Date.parse(span.ended_at!));
+}
+
+/** Everything the scenario must have left in the store: every turn once, on both sides, with its session, user, spans and errors. */
+export function expectDelivered(stored: StoredTrace[], { first, second }: Conversations): void {
+  const traces = [...stored].sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at));
+  expect(new Set(traces.map((t) => t.session_id))).toEqual(new Set([first, second]));
+  const inSession = (id: string, name: string) => traces.filter((t) => t.name === name && t.session_id === id);
+  const page1 = inSession(first, "chat-turn");
+  const server1 = inSession(first, "chat-api");
+  const page2 = inSession(second, "chat-turn");
+  const server2 = inSession(second, "chat-api");
+  // Nothing lost, nothing doubled: each turn once per side, in the order sent.
+  expect(traces).toHaveLength(PAGE_TURNS + SERVER_TURNS);
+  expect(page1.map((t) => lastMessage(t.input))).toEqual(FIRST);
+  expect(server1.map((t) => lastMessage(t.input))).toEqual(FIRST);
+  expect(page2.map((t) => lastMessage(t.input))).toEqual([SECOND.online, SECOND.offline, SECOND.back, SECOND.failing]);
+  expect(server2.map((t) => lastMessage(t.input))).toEqual([SECOND.online, SECOND.back, SECOND.failing]);
+  for (const t of [...page1, ...server1]) expect(t.user_id).toBe("user-ada");
+  for (const t of [...page2, ...server2]) expect(t.user_id).toBe("user-grace");
+
+  // The two traces of a turn name each other.
+  for (const server of [...server1, ...server2]) {
+    const browserTrace = traces.find((t) => t.trace_id === server.metadata?.["browser_trace_id"]);
+    expect(browserTrace?.name).toBe("chat-turn");
+    expect(browserTrace?.metadata?.["server_trace_id"]).toBe(server.trace_id);
+  }
+
+  // The server's model calls: one LLM span each, with time to first token.
+  for (const server of [...server1, ...server2]) {
+    const llm = server.spans.filter((s) => s.kind === "LLM");
+    expect(llm).toHaveLength(1);
+    expect(llm[0]!.model).toBe("fake-gpt-mini");
+    expectFirstToken(llm[0]!);
+  }
+  for (const server of [...server1, server2[0]!, server2[1]!]) {
+    expect(server.status).toBe("COMPLETED");
+    const llm = server.spans.find((s) => s.kind === "LLM")!;
+    expect(llm.status).toBe("OK");
+    expect(llm.token_usage?.completion_tokens).toBeGreaterThan(0);
+    expect(lastMessage(server.output)?.length).toBeGreaterThan(20);
+  }
+
+  // The page's turns: the first rendered token on the answer span, then the render.
+  for (const turn of [...page1, page2[0]!, page2[2]!]) {
+    expect(turn.status).toBe("COMPLETED");
+    const answer = spanNamed(turn, "answer");
+    expect(answer.status).toBe("OK");
+    expect(answer.model).toBe("fake-gpt-mini");
+    expectFirstToken(answer);
+    expect(spanNamed(turn, "render").status).toBe("OK");
+    const server = traces.find((t) => t.trace_id === turn.metadata?.["server_trace_id"]);
+    expect(lastMessage(turn.output)).toBe(lastMessage(server?.output));
+  }
+
+  // Offline: the request failed, the page answered itself, and the trace arrived once back online.
+  const offline = page2[1]!;
+  expect(offline.status).toBe("COMPLETED");
+  expect(offline.metadata?.["offline"]).toBe(true);
+  expect(spanNamed(offline, "answer").status).toBe("ERROR");
+  expectFirstToken(spanNamed(offline, "offline-reply"));
+  expect(lastMessage(offline.output)).toMatch(/You are offline/);
+
+  // The failing turn: an error on both sides, with the model's message.
+  const failedPage = page2[3]!;
+  const failedServer = server2[2]!;
+  expect(failedPage.status).toBe("ERROR");
+  expect(spanNamed(failedPage, "answer").error).toMatch(/asked me to fail/);
+  expect(failedServer.status).toBe("ERROR");
+  const failedCall = failedServer.spans.find((s) => s.kind === "LLM")!;
+  expect(failedCall.status).toBe("ERROR");
+  expect(failedCall.error).toMatch(/asked me to fail/);
+}
