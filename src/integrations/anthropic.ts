@@ -32,7 +32,7 @@ import { isAsyncIterable, observeStream, type StreamEnd } from "./sdk-hooks.js";
 
 export type { IntegrationIds as AnthropicWrapOptions } from "./llm-call.js";
 
-const SPAN_NAME = "anthropic.messages";
+const SPAN_NAME = "anthropic-messages";
 
 type Create = (this: unknown, ...args: unknown[]) => unknown;
 

@@ -13,7 +13,7 @@ import {
 
 /** `chat.completions.create`: messages in, the first choice's message out. */
 export const chatCompletionsApi: OpenAIApi = {
-  name: "openai.chat.completions",
+  name: "openai-chat",
   input: (request) => ({ messages: Array.isArray(request.messages) ? request.messages : [] }),
   fromResponse(response) {
     const body = isObject(response) ? response : {};

@@ -13,7 +13,7 @@ import {
 
 /** `responses.create`: instructions + input normalised to messages; output items to one assistant message. */
 export const responsesApi: OpenAIApi = {
-  name: "openai.responses",
+  name: "openai-response",
   input: (request) => ({ messages: responsesMessages(request) }),
   fromResponse(response) {
     const body = isObject(response) ? response : {};

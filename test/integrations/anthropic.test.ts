@@ -58,13 +58,13 @@ describe("messages.create, plain", () => {
     expect(message.content).toEqual([{ type: "text", text: "Four.", citations: null }]);
     expect(fake.requests[0]!.body).toEqual(request);
     const { trace, llm } = await onlyCall();
-    expect(trace.name).toBe("anthropic.messages");
+    expect(trace.name).toBe("anthropic-messages");
     expect(trace.status).toBe("COMPLETED");
     expect(trace.input).toEqual({ messages: [question] });
     expect(trace.output).toEqual({ messages: [{ role: "assistant", content: "Four." }] });
     expect(trace.spans).toHaveLength(1);
     expect(llm).toMatchObject({
-      name: "anthropic.messages",
+      name: "anthropic-messages",
       kind: "LLM",
       status: "OK",
       model: "claude-test-20250101",
@@ -319,7 +319,7 @@ describe("messages.stream()", () => {
     const { trace, llm } = await onlyCall();
     expect(trace.spans).toHaveLength(1);
     expect(llm).toMatchObject({
-      name: "anthropic.messages",
+      name: "anthropic-messages",
       status: "OK",
       input: { messages: [{ role: "system", content: "You are terse." }, question] },
       output: { messages: [{ role: "assistant", content: "It is four.", thinking: "Easy." }] },

@@ -72,7 +72,7 @@ describe("chat.completions.create, plain", () => {
     const trace = byName(await tracing.sent(), "agent");
     const span = onlyLlmSpan(trace);
     expect(span).toMatchObject({
-      name: "openai.chat.completions",
+      name: "openai-chat",
       kind: "LLM",
       status: "OK",
       input: { messages: question },
@@ -515,7 +515,7 @@ describe("responses.create", () => {
     expect(response.output_text).toBe("Bonjour");
     const span = onlyLlmSpan(byName(await tracing.sent(), "agent"));
     expect(span).toMatchObject({
-      name: "openai.responses",
+      name: "openai-response",
       status: "OK",
       input: {
         messages: [
@@ -662,7 +662,7 @@ describe("standalone traces and ids", () => {
   it("outside a trace, opens one trace per call: last user message in, assistant message out", async () => {
     fake.script({ text: "4" });
     await client.chat.completions.create({ model: "gpt-4o-mini", messages: question });
-    const trace = byName(await tracing.sent(), "openai.chat.completions");
+    const trace = byName(await tracing.sent(), "openai-chat");
     expect(trace).toMatchObject({
       status: "COMPLETED",
       input: { messages: [{ role: "user", content: "What is 2+2?" }] },
@@ -677,7 +677,7 @@ describe("standalone traces and ids", () => {
     await expect(client.chat.completions.create({ model: "gpt-4o-mini", messages: question })).rejects.toBeInstanceOf(
       OpenAI.InternalServerError,
     );
-    const trace = byName(await tracing.sent(), "openai.chat.completions");
+    const trace = byName(await tracing.sent(), "openai-chat");
     expect(trace.status).toBe("ERROR");
     expect(onlyLlmSpan(trace).error).toContain("boom upstream");
   });
@@ -689,7 +689,7 @@ describe("standalone traces and ids", () => {
         for await (const _ of stream) void _;
       }),
     );
-    const trace = byName(await tracing.sent(), "openai.chat.completions");
+    const trace = byName(await tracing.sent(), "openai-chat");
     expect([trace.session_id, trace.user_id, trace.status]).toEqual(["conv-1", "user-1", "COMPLETED"]);
     expect(trace.output).toEqual({ messages: [{ role: "assistant", content: "ok" }] });
   });
@@ -778,7 +778,7 @@ describe("the wrapped client", () => {
       derived.withOptions({ maxRetries: 1 }).responses.create({ model: "gpt-4.1", input: "hi" }),
     );
     const traces = await tracing.sent();
-    const standalone = byName(traces, "openai.chat.completions");
+    const standalone = byName(traces, "openai-chat");
     expect(standalone.session_id).toBe("explicit-session");
     expect(onlyLlmSpan(standalone).output).toEqual({ messages: [{ role: "assistant", content: "derived" }] });
     expect(onlyLlmSpan(byName(traces, "agent")).output).toEqual({ messages: [{ role: "assistant", content: "nested" }] });
