@@ -1,3 +1,5 @@
+import { readBody } from "../base/read-body.js";
+
 /**
  * What makes an HTTP failure's message helpful beyond its status line: the error body's reason, a
  * thrown error's cause, credentials scrubbed from both. Node reports it always; browser bundles
@@ -23,7 +25,8 @@ export const failureDetail: FailureDetail = {
   async reason(response) {
     // Read even on success: a fully consumed body frees the keep-alive connection for the next
     // request. The sender's timeout still applies, so a stalled body cannot hang it.
-    const text = await readCapped(response, MAX_BODY_BYTES);
+    // A body that breaks mid-way (or times out) leaves what was read: the status line already tells the outcome.
+    const text = new TextDecoder().decode((await readBody(response.body, MAX_BODY_BYTES)).bytes);
     if (response.ok) return "";
     const reason = explain(text);
     return `${response.statusText ? ` ${response.statusText}` : ""}${reason ? `: ${reason}` : ""}`;
@@ -39,33 +42,6 @@ export const failureDetail: FailureDetail = {
     return message;
   },
 };
-
-/**
- * Reads at most `cap` bytes of the body as text, then cancels the rest. Never throws: a body that
- * breaks mid-way (or times out) leaves whatever was read, because the status line already tells the outcome.
- */
-async function readCapped(response: Response, cap: number): Promise<string> {
-  const body = response.body;
-  if (!body) return "";
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  let bytes = 0;
-  try {
-    while (bytes < cap) {
-      const { done, value } = await reader.read();
-      if (done) return text + decoder.decode();
-      const chunk = value.subarray(0, cap - bytes);
-      bytes += chunk.byteLength;
-      text += decoder.decode(chunk, { stream: true });
-    }
-    text += decoder.decode();
-    await reader.cancel();
-  } catch {
-    await reader.cancel().catch(() => {});
-  }
-  return text;
-}
 
 /** Turns an error body into a short reason: the API's `detail` and per-field `errors`, else a snippet. */
 function explain(text: string): string {

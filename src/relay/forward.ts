@@ -1,7 +1,7 @@
 /** Sending a validated body to PandaProbe with the server's credentials, and relaying the answer. */
 import { backgroundTimer } from "../base/timers.js";
 import { SDK_VERSION } from "../base/version.js";
-import { readCapped } from "./body.js";
+import { readBody } from "../base/read-body.js";
 import { detail } from "./responses.js";
 import type { ResolvedRelayOptions } from "./options.js";
 
@@ -51,8 +51,9 @@ export async function forward(options: ResolvedRelayOptions, request: Forward): 
         // A redirect would carry the key to wherever it points.
         redirect: "manual",
       });
-      const read = await readCapped(upstream.body, MAX_UPSTREAM_BODY_BYTES);
-      if (!read.ok) return detail(502, "PandaProbe API answered with an oversized body", request.headers);
+      const read = await readBody(upstream.body, MAX_UPSTREAM_BODY_BYTES);
+      if (read.failed !== undefined) throw read.failed;
+      if (!read.whole) return detail(502, "PandaProbe API answered with an oversized body", request.headers);
       text = new TextDecoder().decode(read.bytes);
     } catch {
       // The cause may name internal hosts: the browser only learns that the upstream failed.

@@ -1,5 +1,6 @@
 /** The WHATWG request handler: route, authorize, read, validate, forward. No Node built-ins here (edge runtimes). */
-import { declaredTooLarge, isJsonContentType, parseJson, readCapped } from "./body.js";
+import { readBody } from "../base/read-body.js";
+import { declaredTooLarge, isJsonContentType, parseJson } from "./body.js";
 import { forward } from "./forward.js";
 import { resolveRelayOptions } from "./options.js";
 import type { RelayOptions, ResolvedRelayOptions } from "./options.js";
@@ -83,13 +84,9 @@ export function createRelayHandler(options: RelayOptions): RelayHandler {
     }
     const tooLarge = () => detail(413, `Body exceeds ${resolved.maxBodyBytes} bytes`, cors);
     if (declaredTooLarge(req.headers.get("content-length"), resolved.maxBodyBytes)) return tooLarge();
-    let read;
-    try {
-      read = await readCapped(req.body, resolved.maxBodyBytes);
-    } catch {
-      return detail(400, "Could not read the request body", cors);
-    }
-    if (!read.ok) return tooLarge();
+    const read = await readBody(req.body, resolved.maxBodyBytes);
+    if (read.failed !== undefined) return detail(400, "Could not read the request body", cors);
+    if (!read.whole) return tooLarge();
     const parsed = parseJson(read.bytes);
     if (!parsed) return detail(400, "Body is not valid JSON", cors);
 
