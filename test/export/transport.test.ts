@@ -4,8 +4,7 @@
  * shutdown, scores, and the life of a Node process that traces.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -19,6 +18,7 @@ import {
   startTrace,
   type PandaProbeOptions,
 } from "../../src/index.js";
+import { buildNodeSdk, type BuiltSdk } from "../support/sdk-child.js";
 import { startCollector, type Collector, type Reply } from "../support/collector.js";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -592,31 +592,13 @@ describe("score()", () => {
 });
 
 describe("the life of a Node process that traces", () => {
-  let dir: string;
-  let sdkUrl: string;
+  let sdk: BuiltSdk;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "pandaprobe-proc-"));
-    const { build } = await import("vite");
-    await build({
-      configFile: false,
-      logLevel: "silent",
-      root: process.cwd(),
-      build: {
-        lib: { entry: "src/index.ts", formats: ["es"], fileName: () => "pandaprobe.mjs" },
-        outDir: dir,
-        emptyOutDir: false,
-        rollupOptions: { external: [/^node:/] },
-        minify: false,
-        write: true,
-      },
-    });
-    sdkUrl = new URL(`file://${join(dir, "pandaprobe.mjs")}`).href;
+    sdk = await buildNodeSdk();
   });
 
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => sdk?.remove());
 
   interface Exit {
     code: number | null;
@@ -628,8 +610,8 @@ describe("the life of a Node process that traces", () => {
 
   /** Runs an ESM script that imports the bundled SDK as `sdk`; kills it after `killAfterMs`. */
   function runScript(body: string, env: Record<string, string> = {}, killAfterMs = 10_000): Promise<Exit> {
-    const file = join(dir, `script-${Math.random().toString(36).slice(2)}.mjs`);
-    writeFileSync(file, `import * as sdk from ${JSON.stringify(sdkUrl)};\n${body}\n`);
+    const file = join(sdk.dir, `script-${Math.random().toString(36).slice(2)}.mjs`);
+    writeFileSync(file, `import * as sdk from ${JSON.stringify(sdk.url)};\n${body}\n`);
     const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PANDAPROBE_")));
     return new Promise((resolve, reject) => {
       const started = Date.now();

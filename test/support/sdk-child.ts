@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 export interface BuiltSdk {
+  /** The temporary folder it was built into, where callers may write scripts that import it. */
+  readonly dir: string;
   /** file: URL of the Node entry, bundled as one ES module. */
   readonly url: string;
   remove(): void;
@@ -30,7 +32,7 @@ export async function buildNodeSdk(): Promise<BuiltSdk> {
       write: true,
     },
   });
-  return { url: pathToFileURL(join(dir, "pandaprobe.mjs")).href, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, url: pathToFileURL(join(dir, "pandaprobe.mjs")).href, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export interface Child {
