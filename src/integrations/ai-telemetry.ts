@@ -194,7 +194,7 @@ export function pandaprobeTelemetry(options?: PandaProbeTelemetryOptions): Panda
         const input = { messages };
         const streaming = STREAMING.has(operation);
         const name = settings.name ?? event.functionId ?? operation;
-        const run = openFrameworkRun(name, input, settings, "CHAIN", { operation, provider: event.provider, model: event.modelId });
+        const run = openFrameworkRun({ name, input, metadata: { operation, provider: event.provider, model: event.modelId } }, settings);
         if (!run) return;
         calls.set(event.callId, { run, input, streaming, parameters: callParameters(event, streaming), model: undefined, modelStartedAt: 0, tools: new Map() });
       });

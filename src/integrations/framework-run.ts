@@ -36,6 +36,8 @@ export interface FrameworkRun {
   /** The trace opened for this run; undefined when the run nests in the caller's trace. */
   readonly trace: Trace | undefined;
   readonly root: Span;
+  /** The run's input, when the framework tells it only after the start: the root's, and the trace's last user message. */
+  setInput(input: unknown): void;
   /** Ends the root span with this output and the trace with the last assistant message of it. */
   succeed(output: unknown): void;
   fail(error: unknown): void;
@@ -43,23 +45,35 @@ export interface FrameworkRun {
   abandon(output?: unknown): void;
 }
 
+/** How a run is opened: its trace's name, and its root span's (by default the same name, CHAIN). */
+export interface RunStart {
+  name: string;
+  rootName?: string;
+  kind?: SpanKind;
+  input?: unknown;
+  metadata?: Record<string, unknown>;
+}
+
 /** Opens a run, or returns undefined when tracing is off so the caller passes straight through. */
-export function openFrameworkRun(name: string, input: unknown, options: FrameworkOptions, kind: SpanKind = "CHAIN", rootMetadata?: Record<string, unknown>): FrameworkRun | undefined {
+export function openFrameworkRun(start: RunStart, options: FrameworkOptions): FrameworkRun | undefined {
   if (!getClient()?.enabled) return undefined;
+  const { name, input } = start;
+  const rootOptions = { kind: start.kind ?? "CHAIN", input, metadata: start.metadata };
+  const rootName = start.rootName ?? name;
   const host = getCurrentTrace();
   let trace: Trace | undefined;
   let root: Span;
   if (host && !host.ended) {
-    root = (getCurrentSpan() ?? host).span(name, { kind, input, metadata: rootMetadata });
+    root = (getCurrentSpan() ?? host).span(rootName, rootOptions);
   } else {
     trace = startTrace(name, {
-      input: traceInputFromArgs([input]),
+      input: input === undefined ? undefined : traceInputFromArgs([input]),
       sessionId: options.sessionId,
       userId: options.userId,
       tags: options.tags,
       metadata: options.metadata,
     });
-    root = trace.span(name, { kind, input, metadata: rootMetadata });
+    root = trace.span(rootName, rootOptions);
   }
   let done = false;
   const once = (fn: () => void) => {
@@ -70,6 +84,10 @@ export function openFrameworkRun(name: string, input: unknown, options: Framewor
   return {
     trace,
     root,
+    setInput: (value) => {
+      root.setInput(value);
+      trace?.setInput(traceInputFromArgs([value]));
+    },
     succeed: (output) =>
       once(() => {
         if (output !== undefined) root.setOutput(output);

@@ -38,7 +38,7 @@ const weather = tool({
 const failing = tool({
   description: "Always fails",
   inputSchema: jsonSchema<{ q: string }>({ type: "object", properties: { q: { type: "string" } }, required: ["q"] }),
-  execute: async () => {
+  execute: async (): Promise<string> => {
     throw new Error("lookup service down");
   },
 });
@@ -274,10 +274,18 @@ describe("sessions and users", () => {
   });
 });
 
+/**
+ * The middleware's declared type is the `ai` peer's own `LanguageModelMiddleware`: an app on ai 7
+ * sees ai 7's type. This repository type-checks against ai 6, so the test names ai 7's type itself.
+ */
+function v7Middleware(): Parameters<typeof wrapLanguageModel>[0]["middleware"] {
+  return pandaprobeMiddleware() as unknown as Parameters<typeof wrapLanguageModel>[0]["middleware"];
+}
+
 describe("the language-model middleware under ai 7", () => {
   it("records each model call of a tool loop as an LLM span with its TOOL call, as under ai 6", async () => {
     fake.script({ toolCalls: [{ id: "call_w", name: "weather", arguments: { city: "Rome" } }] }, { text: "Warm." });
-    const wrapped = wrapLanguageModel({ model: model(), middleware: pandaprobeMiddleware() });
+    const wrapped = wrapLanguageModel({ model: model(), middleware: v7Middleware() });
     await startTrace("agent", undefined, () =>
       generateText({ model: wrapped, prompt: "Rome?", tools: { weather }, stopWhen: stepCountIs(3), maxRetries: 0, telemetry: { isEnabled: false } }),
     );
@@ -292,7 +300,7 @@ describe("the language-model middleware under ai 7", () => {
 
   it("streams through the middleware with time to first token", async () => {
     fake.script({ text: "Streamed under seven.", chunkDelayMs: 5 });
-    const wrapped = wrapLanguageModel({ model: model(), middleware: pandaprobeMiddleware() });
+    const wrapped = wrapLanguageModel({ model: model(), middleware: v7Middleware() });
     const result = streamText({ model: wrapped, prompt: "Go", maxRetries: 0, telemetry: { isEnabled: false } });
     let text = "";
     for await (const delta of result.textStream) text += delta;
