@@ -25,13 +25,25 @@ const ENTRY_NAMES: Record<string, string[]> = {
   "pandaprobe/integration-kit": ["assertKnownKeys", "traceInputFromArgs", "traceOutputFromResult"],
   "pandaprobe/openai": ["wrapOpenAI"],
   "pandaprobe/anthropic": ["wrapAnthropic"],
-  "pandaprobe/ai": ["pandaprobeMiddleware"],
+  "pandaprobe/ai": ["pandaprobeMiddleware", "pandaprobeTelemetry"],
+  "pandaprobe/openai-agents": ["pandaprobeTraceProcessor", "OpenAIAgentsAdapter"],
+  "pandaprobe/claude-agent-sdk": ["wrapClaudeAgentQuery", "ClaudeAgentSDKAdapter"],
+  "pandaprobe/deepagents": ["DeepAgentsCallbackHandler"],
+  "pandaprobe/integrations/vercel-ai": ["pandaprobeMiddleware", "pandaProbeMiddleware", "pandaprobeTelemetry"],
+  "pandaprobe/integrations/openai-agents": ["pandaprobeTraceProcessor", "OpenAIAgentsAdapter"],
+  "pandaprobe/integrations/claude-agent-sdk": ["wrapClaudeAgentQuery", "ClaudeAgentSDKAdapter"],
+  "pandaprobe/integrations/deepagents": ["DeepAgentsCallbackHandler"],
   "pandaprobe/langchain": ["LangChainCallbackHandler", "LangGraphCallbackHandler"],
   "pandaprobe/react": ["PandaProbeProvider", "PandaProbeSession", "PandaProbeUser", "usePandaProbe", "useSession", "useUser", "useTrace"],
 };
 const ENTRIES = Object.keys(ENTRY_NAMES);
 /** The optional peer each entry may need at run time; the others need none. */
-const PEER_OF: Record<string, string> = { "pandaprobe/langchain": "@langchain/core", "pandaprobe/react": "react" };
+const PEER_OF: Record<string, string> = {
+  "pandaprobe/langchain": "@langchain/core",
+  "pandaprobe/deepagents": "@langchain/core",
+  "pandaprobe/integrations/deepagents": "@langchain/core",
+  "pandaprobe/react": "react",
+};
 
 let pkg: InstalledPackage;
 beforeAll(async () => {
