@@ -15,12 +15,13 @@
  * Supplementary rows take the framework's own tracing machinery with a no-op observer as the
  * baseline, to tell the framework's cost of being observed from PandaProbe's.
  *
- * One sample = CALLS sequential calls of one variant; its value is the median call. Rounds
- * alternate the variants (order flipped each round); the table shows the median over rounds.
+ * Calls are paired one by one, untraced and traced, the order flipped every pair; the table shows
+ * the median call of each variant and the median per-pair difference, in wall-clock time and in
+ * this process's CPU time (which a loaded machine disturbs less).
  *
  *   node bench/frameworks.mjs
  *
- * Knobs (environment): BENCH_FW_ROUNDS (9), BENCH_FW_CALLS (15), BENCH_FW_WARMUP (3),
+ * Knobs (environment): BENCH_FW_ROUNDS (9), BENCH_FW_CALLS (15), BENCH_FW_WARMUP (1),
  * BENCH_FW_CLAUDE_ROUNDS (4), BENCH_FW_CLAUDE_CALLS (2).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -33,7 +34,7 @@ const root = dirname(benchDir);
 const outDir = join(benchDir, ".build-frameworks");
 const ROUNDS = Number(process.env.BENCH_FW_ROUNDS ?? 9);
 const CALLS = Number(process.env.BENCH_FW_CALLS ?? 15);
-const WARMUP = Number(process.env.BENCH_FW_WARMUP ?? 3);
+const WARMUP = Number(process.env.BENCH_FW_WARMUP ?? 1);
 const CLAUDE_ROUNDS = Number(process.env.BENCH_FW_CLAUDE_ROUNDS ?? 4);
 const CLAUDE_CALLS = Number(process.env.BENCH_FW_CLAUDE_CALLS ?? 2);
 
@@ -84,32 +85,47 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
+/** Wall-clock and CPU (user + system, this process: the fake server's work included) milliseconds of one call. */
 async function timed(call) {
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   await call();
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  const wall = Number(process.hrtime.bigint() - start) / 1e6;
+  const used = process.cpuUsage(cpu);
+  return { wall, cpu: (used.user + used.system) / 1e3 };
 }
 
-/** Interleaved rounds of the two variants; returns the median over rounds of each sample's median call. */
+/**
+ * Calls paired one by one (untraced then traced, the order flipped every pair) so the machine's
+ * drift hits both alike; the added cost is the median of the per-pair differences.
+ */
 async function paired(variants, { rounds, calls, warmup, before }) {
-  const results = { untraced: [], traced: [] };
+  const wall = { untraced: [], traced: [], added: [] };
+  const cpu = { added: [] };
   for (let round = 0; round < warmup + rounds; round++) {
-    const order = round % 2 ? ["traced", "untraced"] : ["untraced", "traced"];
-    for (const variant of order) {
-      const times = [];
-      for (let i = 0; i < calls; i++) {
+    for (let i = 0; i < calls; i++) {
+      const order = (round * calls + i) % 2 ? ["traced", "untraced"] : ["untraced", "traced"];
+      const pair = {};
+      for (const variant of order) {
         before();
-        times.push(await timed(variants[variant]));
+        pair[variant] = await timed(variants[variant]);
       }
-      if (round >= warmup) results[variant].push(median(times));
+      if (round < warmup) continue;
+      wall.untraced.push(pair.untraced.wall);
+      wall.traced.push(pair.traced.wall);
+      wall.added.push(pair.traced.wall - pair.untraced.wall);
+      cpu.added.push(pair.traced.cpu - pair.untraced.cpu);
     }
   }
-  return { untraced: median(results.untraced), traced: median(results.traced) };
+  return { untraced: median(wall.untraced), traced: median(wall.traced), added: median(wall.added), cpuAdded: median(cpu.added) };
 }
 
-function row(label, { untraced, traced }) {
-  const added = traced - untraced;
-  return `| ${label} | ${untraced.toFixed(2)} | ${traced.toFixed(2)} | ${added >= 0 ? "+" : ""}${added.toFixed(2)} | ${(traced / untraced).toFixed(3)} |`;
+function signed(value) {
+  return `${value >= 0 ? "+" : ""}${value.toFixed(2)}`;
+}
+
+function row(label, { untraced, traced, added, cpuAdded }) {
+  return `| ${label} | ${untraced.toFixed(2)} | ${traced.toFixed(2)} | ${signed(added)} | ${signed(cpuAdded)} | ${((untraced + added) / untraced).toFixed(3)} |`;
 }
 
 async function vercel(mods, fakeOpenAI) {
@@ -235,15 +251,16 @@ export async function runFrameworkBench() {
       if (exported === before) throw new Error(`${label}: nothing was exported, the integration was not exercised`);
     }
     const before = exported;
-    const claude = await paired(await claudeAgent(mods, fakeAnthropic, home), { rounds: CLAUDE_ROUNDS, calls: CLAUDE_CALLS, warmup: 1, before: claudeLoop });
+    const claude = await paired(await claudeAgent(mods, fakeAnthropic, home), { rounds: CLAUDE_ROUNDS, calls: CLAUDE_CALLS, warmup: 0, before: claudeLoop });
     await sdk.flush();
     if (exported === before) throw new Error("Claude Agent SDK: nothing was exported");
     rows.push(row("Claude Agent SDK query (CLI subprocess; wrapper)", claude));
     return [
-      `Median of ${ROUNDS} interleaved rounds (each the median of ${CALLS} sequential calls; Claude Agent SDK: ${CLAUDE_ROUNDS} rounds of ${CLAUDE_CALLS}), Node ${process.version}, fake providers on 127.0.0.1 in the same process, one tool loop per call.`,
+      `${ROUNDS * CALLS} paired calls per row (${CLAUDE_ROUNDS * CLAUDE_CALLS} for the Claude Agent SDK), after ${WARMUP * CALLS} warm-up pairs; Node ${process.version}; fake providers on 127.0.0.1 in the same process; one tool loop per call.`,
+      "Medians of the calls, and of the per-pair differences (wall clock, and CPU time of this process).",
       "",
-      "| agent call | untraced (ms) | traced (ms) | added (ms) | ratio |",
-      "| --- | ---: | ---: | ---: | ---: |",
+      "| agent call | untraced (ms) | traced (ms) | added, wall (ms) | added, CPU (ms) | ratio |",
+      "| --- | ---: | ---: | ---: | ---: | ---: |",
       ...rows,
     ].join("\n");
   } finally {
