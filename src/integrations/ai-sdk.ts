@@ -1,5 +1,6 @@
 /**
- * `pandaprobe/ai`: a Vercel AI SDK (v6) language-model middleware.
+ * `pandaprobe/ai`: a Vercel AI SDK language-model middleware (ai 6 and 7), and for ai 7 the
+ * telemetry integration `pandaprobeTelemetry()` (see ./ai-telemetry.ts).
  *
  *   const model = wrapLanguageModel({ model: openai("gpt-4o"), middleware: pandaprobeMiddleware() });
  *
@@ -20,6 +21,8 @@ import { getClient, type TokenUsage } from "pandaprobe";
 import { DEV, assertIds, assertKnownKeys, assertOptionalString } from "pandaprobe/integration-kit";
 import { openLlmCall, safeParameters, type IntegrationIds, type LlmCall } from "./llm-call.js";
 import { assistantMessage, isObject, numberOr, parseArguments, recordResult, reportedUsage, type ToolUse } from "./openai-record.js";
+
+export { pandaprobeTelemetry, type PandaProbeTelemetry, type PandaProbeTelemetryOptions } from "./ai-telemetry.js";
 
 export interface PandaProbeMiddlewareOptions extends IntegrationIds {
   /** Name of the LLM spans (and of standalone traces); by default `ai.generate` / `ai.stream`. */

@@ -121,7 +121,7 @@ function errorMessage(error: unknown): string {
  * the handler in the caller's async context, where the current trace and the scoped session and
  * user ids are; LangChain's background queue would run it wherever its queue happens to be.
  */
-abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
+export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
   private readonly sessionId: string | undefined;
   private readonly userId: string | undefined;
   private readonly tags: string[] | undefined;
@@ -148,6 +148,11 @@ abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
 
   /** The name of a trace opened for a run tree whose root run has this name. */
   protected abstract traceName(rootName: string): string;
+
+  /** The span of a run tree's root run; a framework's handler may rename it or change its kind. */
+  protected rootSpan(name: string, options: SpanOptions): { name: string; options: SpanOptions } {
+    return { name, options };
+  }
 
   override handleChainStart(
     chain: Serialized,
@@ -356,7 +361,8 @@ abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
       this.runs.set(runId, run);
       return run;
     }
-    const opened = this.openTree(runId, name, options, rootInput);
+    const root = this.rootSpan(name, options);
+    const opened = this.openTree(runId, root.name, root.options, rootInput);
     if (!opened) return undefined;
     const run: Run = { span: opened.span, tree: opened.tree, hidden: false };
     this.runs.set(runId, run);

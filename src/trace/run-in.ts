@@ -1,4 +1,4 @@
-import { newContext, withContext, type Context } from "./trace-context.js";
+import { activeContext, newContext, withContext, type Context } from "./trace-context.js";
 import { observe, type Outcome } from "./observe.js";
 import type { Span } from "./span.js";
 import type { Trace } from "./trace.js";
@@ -32,4 +32,12 @@ export function runInTrace<T>(parent: Context, trace: Trace, fn: () => T, output
       trace.end();
     },
   });
+}
+
+/**
+ * Runs fn with span current without ending it: for integrations told of the outcome by a later
+ * callback (a framework's tool-end event), whose nested calls must still land under the span.
+ */
+export function withCurrentSpan<T>(span: Span, fn: () => T): T {
+  return withContext(newContext(activeContext(), span.trace, span), fn);
 }

@@ -26,7 +26,7 @@ const ENTRY_NAMES: Record<string, string[]> = {
   "pandaprobe/integration-kit": ["assertKnownKeys", "traceInputFromArgs", "traceOutputFromResult"],
   "pandaprobe/openai": ["wrapOpenAI"],
   "pandaprobe/anthropic": ["wrapAnthropic"],
-  "pandaprobe/ai": ["pandaprobeMiddleware", "pandaProbeMiddleware"],
+  "pandaprobe/ai": ["pandaprobeMiddleware", "pandaProbeMiddleware", "pandaprobeTelemetry"],
   "pandaprobe/gemini": ["wrapGemini"],
   "pandaprobe/mistral": ["wrapMistral"],
   "pandaprobe/bedrock": ["wrapBedrock"],
@@ -37,6 +37,13 @@ const ENTRY_NAMES: Record<string, string[]> = {
   "pandaprobe/wrappers/mistral": ["wrapMistral"],
   "pandaprobe/integrations/langchain": ["LangChainCallbackHandler"],
   "pandaprobe/integrations/langgraph": ["LangGraphCallbackHandler"],
+  "pandaprobe/openai-agents": ["pandaprobeTraceProcessor", "OpenAIAgentsAdapter"],
+  "pandaprobe/claude-agent-sdk": ["wrapClaudeAgentQuery", "ClaudeAgentSDKAdapter"],
+  "pandaprobe/deepagents": ["DeepAgentsCallbackHandler"],
+  "pandaprobe/integrations/vercel-ai": ["pandaprobeMiddleware", "pandaProbeMiddleware", "pandaprobeTelemetry"],
+  "pandaprobe/integrations/openai-agents": ["pandaprobeTraceProcessor", "OpenAIAgentsAdapter"],
+  "pandaprobe/integrations/claude-agent-sdk": ["wrapClaudeAgentQuery", "ClaudeAgentSDKAdapter"],
+  "pandaprobe/integrations/deepagents": ["DeepAgentsCallbackHandler"],
   "pandaprobe/langchain": ["LangChainCallbackHandler", "LangGraphCallbackHandler"],
   "pandaprobe/react": ["PandaProbeProvider", "PandaProbeSession", "PandaProbeUser", "usePandaProbe", "useSession", "useUser", "useTrace"],
 };
@@ -46,6 +53,8 @@ const PEER_OF: Record<string, string> = {
   "pandaprobe/langchain": "@langchain/core",
   "pandaprobe/integrations/langchain": "@langchain/core",
   "pandaprobe/integrations/langgraph": "@langchain/core",
+  "pandaprobe/deepagents": "@langchain/core",
+  "pandaprobe/integrations/deepagents": "@langchain/core",
   "pandaprobe/react": "react",
 };
 
