@@ -1,10 +1,13 @@
 /**
- * `npm run demo`: builds the chat page (Vite) and the demo server (esbuild), both from this
- * repository's source, then starts the server. No build of the package itself is needed.
+ * `npm run demo`: builds the chat page (Vite) and the demo server (esbuild) from this repository's
+ * source, and the local collector with its viewer (scripts/build-collector.mjs) when it is missing
+ * or older than its source, all at once; then starts the server, which starts the collector (unless
+ * PANDAPROBE_ENDPOINT points elsewhere) and prints the URLs.
  */
 import { fileURLToPath } from "node:url";
 import { build as bundle } from "esbuild";
 import { build as buildPage } from "vite";
+import { buildCollector, collectorIsFresh } from "../scripts/build-collector.mjs";
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const started = performance.now();
@@ -26,6 +29,7 @@ const fromSource = {
   },
 };
 
+const collectorNeeded = !process.env.PANDAPROBE_ENDPOINT && !collectorIsFresh();
 await Promise.all([
   buildPage({ configFile: here("./vite.config.ts"), logLevel: "warn" }),
   bundle({
@@ -40,6 +44,8 @@ await Promise.all([
     sourcemap: true,
     logLevel: "warning",
   }),
+  collectorNeeded ? buildCollector() : undefined,
 ]);
-console.log(`demo: built in ${Math.round(performance.now() - started)} ms`);
+const built = collectorNeeded ? "the page, the server and the collector" : "the page and the server";
+console.log(`demo: built ${built} in ${Math.round(performance.now() - started)} ms`);
 await import(here("./dist/server.mjs"));

@@ -1,6 +1,7 @@
 /**
  * The demo's scenario (test/demo/scenario.ts) against the real backend: `npm run demo` sends to it,
- * and what the backend persisted is read back through its read routes, as a user's viewer would.
+ * and what the backend persisted is read back through its read routes with the reader and the
+ * expectations test/demo/demo.e2e.test.ts applies to the local collector.
  * The backend validates every body itself (a refusal would show as a missing trace or a relay 422).
  */
 import { mkdtempSync } from "node:fs";
@@ -10,7 +11,8 @@ import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { launchChromium } from "../support/chromium.js";
 import { startDemo, type DemoProcess } from "../demo/demo-process.js";
-import { chat, expectDelivered, waitForTurns, type StoredTrace } from "../demo/scenario.js";
+import { readBack, readUntil } from "../demo/read-back.js";
+import { chat, expectReadBack } from "../demo/scenario.js";
 import { freshAccount, type Account } from "./kit.js";
 
 let account: Account;
@@ -41,19 +43,13 @@ afterAll(async () => {
   await account?.revoke();
 });
 
-/** Each session's traces through `GET /traces?session_id=`, each with its spans through `GET /traces/{id}`. */
-async function readBack(sessionIds: readonly string[]): Promise<StoredTrace[]> {
-  const lists = await Promise.all(
-    sessionIds.map((id) => account.get<{ items: { trace_id: string }[] }>(`/traces?session_id=${encodeURIComponent(id)}&limit=100`)),
-  );
-  return Promise.all(lists.flatMap((list) => list.items).map((item) => account.get<StoredTrace>(`/traces/${item.trace_id}`)));
-}
-
 it("the backend holds every turn of the demo's two conversations once, with sessions, users, span trees and time to first token", async () => {
   const sessions = await chat(context, page, demo.url, `${mkdtempSync(join(tmpdir(), "demo-shots-"))}/`);
-  await waitForTurns(readBack, sessions, 90_000);
+  const ids = [sessions.first, sessions.second];
+  // Everything has arrived once it reads back whole; the stop then sends nothing more to wait for.
+  await readUntil(() => readBack(account, ids), (read) => expectReadBack(read, sessions), 90_000);
   await demo.stop();
   expect(demo.output()).not.toMatch(/\[demo\] tracing:/);
   expect(relayStatuses.every((status) => status >= 200 && status < 300)).toBe(true);
-  expectDelivered(await readBack([sessions.first, sessions.second]), sessions);
+  expectReadBack(await readBack(account, ids), sessions);
 });

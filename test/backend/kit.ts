@@ -1,4 +1,5 @@
 /** Talking to the real backend the kit runs: fresh keys, reads through its API, contract checks on the way out. */
+import { readApi, type ReadApi } from "../demo/read-back.js";
 import { contractErrors, type ContractKind } from "../support/contract.js";
 
 export interface BackendKit {
@@ -8,11 +9,10 @@ export interface BackendKit {
   run: string;
 }
 
-export interface Account {
+/** `get` reads through the backend's read API, as this key and project. */
+export interface Account extends ReadApi {
   apiKey: string;
   projectName: string;
-  /** GET through the backend's read API, as this key and project. */
-  get<T>(path: string): Promise<T>;
   revoke(): Promise<void>;
 }
 
@@ -29,11 +29,7 @@ export async function freshAccount(kit: BackendKit, name: string): Promise<Accou
   return {
     apiKey,
     projectName,
-    async get<T>(path: string): Promise<T> {
-      const answer = await fetch(kit.endpoint + path, { headers: { "X-API-Key": apiKey, "X-Project-Name": projectName } });
-      if (!answer.ok) throw new Error(`GET ${path} answered ${answer.status}: ${await answer.text()}`);
-      return (await answer.json()) as T;
-    },
+    get: readApi(kit.endpoint, { "X-API-Key": apiKey, "X-Project-Name": projectName }).get,
     async revoke() {
       await fetch(`${kit.endpoint}/organizations/${kit.orgId}/api-keys/${id}`, { method: "DELETE" });
     },

@@ -1,7 +1,8 @@
 /**
  * The viewer in real Chromium, served by the collector: sessions with their traces in order, a
  * trace's span tree with model, tokens and time to first token, and a trace that arrives while the
- * page is open appearing without a reload. Saves docs/collector-viewer.png for the README.
+ * page is open appearing without a reload. Saves collector-viewer.png to test/collector/.screenshots/
+ * (docs/, for the README, with UPDATE_SCREENSHOTS=1).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -69,8 +70,9 @@ it("shows a session's traces in order, a trace's span tree, and a new trace live
   await expect.poll(() => items.count(), { timeout: 15_000 }).toBe(3);
   expect(await items.last().getAttribute("data-trace-id")).toBe(third.trace_id);
 
-  mkdirSync(join(ROOT, "docs"), { recursive: true });
-  await page.screenshot({ path: join(ROOT, "docs/collector-viewer.png") });
+  const shots = join(ROOT, process.env.UPDATE_SCREENSHOTS ? "docs" : "test/collector/.screenshots");
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: join(shots, "collector-viewer.png") });
 
   // The user filter narrows sessions; the failing turn shows its error.
   await page.locator('[data-testid="user"][data-user-id="grace"]').click();

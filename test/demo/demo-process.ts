@@ -1,6 +1,6 @@
 /**
- * `npm run demo` as a user runs it, in a child process of its own process group, pointed at a
- * collector; resolves once it printed its URL.
+ * `npm run demo` as a user runs it, in a child process of its own process group; resolves once it
+ * printed its URLs.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -8,20 +8,23 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 export interface DemoProcess {
+  /** The chat page. */
   url: string;
+  /** The local collector's viewer (and endpoint), when the demo started one. */
+  viewerUrl: string | undefined;
   /** Milliseconds from the spawn to the printed URL: build and start-up. */
   startMs: number;
   /** Everything it printed so far. */
   output(): string;
-  /** SIGTERM to npm and the demo server (which flushes its traces first); resolves once all of them have exited. */
+  /** SIGTERM to npm and the demo server (which flushes its traces, then stops the collector it started); resolves once all of them have exited. */
   stop(): Promise<void>;
 }
 
 export async function startDemo(env: Record<string, string>, timeoutMs = 120_000): Promise<DemoProcess> {
   const started = Date.now();
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, DEMO_PORT: "0", ...env };
-  // The fake model, whatever the developer's shell holds.
-  delete childEnv.OPENAI_API_KEY;
+  // The fake model and only the given destination, whatever the developer's shell holds.
+  const childEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== "OPENAI_API_KEY" && !name.startsWith("PANDAPROBE_")));
+  Object.assign(childEnv, { DEMO_PORT: "0" }, env);
   const child: ChildProcess = spawn("npm", ["run", "demo"], { cwd: ROOT, env: childEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -32,13 +35,13 @@ export async function startDemo(env: Record<string, string>, timeoutMs = 120_000
     [child.stdout!, child.stderr!].map((stream) => new Promise<void>((resolve) => stream.once("close", () => resolve()))),
   );
 
-  const url = await new Promise<string>((resolve, reject) => {
+  // The URLs come in one block, which ends with how to stop.
+  const printed = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm run demo printed no URL within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const look = () => {
-      const found = /PandaProbe demo chat\s+(http:\/\/\S+)/.exec(output);
-      if (found) {
+      if (/Ctrl-C stops it all/.test(output)) {
         clearTimeout(timer);
-        resolve(found[1]!);
+        resolve(output);
       }
     };
     child.stdout!.on("data", look);
@@ -48,8 +51,11 @@ export async function startDemo(env: Record<string, string>, timeoutMs = 120_000
     });
   });
 
+  const chat = /PandaProbe demo chat\s+(http:\/\/\S+)/.exec(printed);
+  if (!chat) throw new Error(`npm run demo printed no chat URL:\n${printed}`);
   return {
-    url,
+    url: chat[1]!,
+    viewerUrl: /trace viewer\s+(http:\/\/\S+)/.exec(printed)?.[1],
     startMs: Date.now() - started,
     output: () => output,
     async stop() {

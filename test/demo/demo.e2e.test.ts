@@ -1,45 +1,49 @@
 /**
- * The demo end to end, through `npm run demo` and real Chromium, against the test collector: every
- * turn of the scenario (test/demo/scenario.ts) arrives once, on the page's side (click to last
- * rendered token) and the server's (the model call), in its session with its user; every body is
- * valid against the contract. test/backend/demo.e2e.ts runs the same against the real backend.
+ * The demo end to end as a user runs it: `npm run demo` (which builds what it needs and starts the
+ * local collector, the demo server and the page), the scenario of test/demo/scenario.ts in real
+ * Chromium, then:
+ *   - read back through the collector's read routes, as test/backend/demo.e2e.ts reads the real
+ *     backend: two sessions, their users, every turn once on the page's side and the server's,
+ *     span trees, time to first token, the failing and the offline turn;
+ *   - the viewer, in Chromium: the two sessions, their traces in order, a turn's span with its
+ *     model and time to first token, the failing turn's error;
+ *   - a turn answered just before the stop still arrives (the server sends its queue, then stops
+ *     the collector), and the collector's file holds every body once, each valid against the contract.
  *
- * Screenshots of the chat go to test/demo/.screenshots/ (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
+ * Screenshots go to test/demo/.screenshots/ (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { replay } from "../../src/collector/journal.js";
+import { duration } from "../../src/collector/viewer/format.js";
+import { tempDir } from "../collector/support.js";
 import { launchChromium } from "../support/chromium.js";
-import { startCollector, type Collector } from "../support/collector.js";
+import { contractErrors } from "../support/contract.js";
 import { startDemo, type DemoProcess } from "./demo-process.js";
-import { chat, expectDelivered, waitForTurns } from "./scenario.js";
-import { storedTraces } from "./stored-traces.js";
+import { readApi, readBack, readUntil, type ReadBack } from "./read-back.js";
+import { chat, expectReadBack, lastMessage, SECOND, type Conversations } from "./scenario.js";
 
-const API_KEY = "sk_pp_demo_e2e";
-const PROJECT = "demo-e2e";
 const SHOTS = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? "../../docs/screenshots/" : "./.screenshots/", import.meta.url));
+const temp = tempDir();
+const journal = join(temp.dir, "collector.jsonl");
 
-let collector: Collector;
 let demo: DemoProcess;
 let browser: Browser;
 let context: BrowserContext;
-let page: Page;
 /** Status of every answer the relay route gave the page. */
 const relayStatuses: number[] = [];
 
 beforeAll(async () => {
-  collector = await startCollector({ apiKey: API_KEY, projectName: PROJECT });
   [demo, browser] = await Promise.all([
-    startDemo({ PANDAPROBE_ENDPOINT: collector.url, PANDAPROBE_API_KEY: API_KEY, PANDAPROBE_PROJECT_NAME: PROJECT }),
+    // Free ports (others may run on this machine) and a fresh file: the defaults otherwise.
+    startDemo({ PANDAPROBE_COLLECTOR_PORT: "0", PANDAPROBE_COLLECTOR_DATA: journal }),
     launchChromium(),
   ]);
-  console.log(`[demo] npm run demo: URL printed ${demo.startMs} ms after the spawn`);
+  console.log(`[demo] npm run demo: URLs printed ${demo.startMs} ms after the spawn`);
   context = await browser.newContext({ viewport: { width: 900, height: 820 } });
-  page = await context.newPage();
-  page.on("response", (response) => {
-    if (new URL(response.url()).pathname.startsWith("/api/pandaprobe/")) relayStatuses.push(response.status());
-  });
   mkdirSync(SHOTS, { recursive: true });
 }, 180_000);
 
@@ -47,22 +51,85 @@ afterAll(async () => {
   await context?.close();
   await browser?.close();
   await demo?.stop();
-  await collector?.close();
+  temp.remove();
 });
 
-it("delivers every turn of two conversations once, offline and failing turns included, with sessions, users and time to first token", async () => {
+const ids = (page: Page, testId: string, attribute: string) =>
+  page.locator(`[data-testid="${testId}"]`).evaluateAll((els, name) => els.map((el) => el.getAttribute(name)), attribute);
+
+/** The viewer shows what the read routes returned: sessions, their traces in order, a turn's first token, the failing turn's error. */
+async function expectViewerShows(viewerUrl: string, read: ReadBack, { first, second }: Conversations): Promise<void> {
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.goto(viewerUrl);
+  await page.locator('[data-testid="live"]', { hasText: "live" }).waitFor();
+  // The most recent session first.
+  await expect.poll(() => ids(page, "session", "data-session-id")).toEqual([second, first]);
+
+  await page.locator(`[data-testid="session"][data-session-id="${first}"]`).click();
+  await expect.poll(() => ids(page, "trace-item", "data-trace-id")).toEqual(read.sessionTraces[first]);
+  const turn = read.traces.find((t) => t.session_id === first && t.name === "chat-turn" && lastMessage(t.input) === "What is a session?")!;
+  const answer = turn.spans.find((s) => s.name === "answer")!;
+  await page.locator(`[data-testid="trace-item"][data-trace-id="${turn.trace_id}"]`).click();
+  await expect.poll(() => ids(page, "span-row", "data-span-id")).toEqual(turn.spans.map((s) => s.span_id));
+  await page.locator(`[data-testid="span-row"][data-span-id="${answer.span_id}"]`).click();
+  const detail = page.locator('[data-testid="span-detail"]');
+  await expect.poll(() => detail.locator("h3").textContent()).toContain("answer");
+  expect(await detail.textContent()).toContain("fake-gpt-mini");
+  expect(await detail.locator('[data-testid="ttft"]').textContent()).toBe(duration(answer.time_to_first_token_ms));
+  expect(await page.locator('[data-testid="trace-detail"]').textContent()).toContain(lastMessage(turn.output));
+  await page.screenshot({ path: `${SHOTS}demo-viewer.png` });
+
+  await page.locator(`[data-testid="session"][data-session-id="${second}"]`).click();
+  await expect.poll(() => ids(page, "trace-item", "data-trace-id")).toEqual(read.sessionTraces[second]);
+  const failed = read.traces.find((t) => t.session_id === second && t.name === "chat-turn" && lastMessage(t.input) === SECOND.failing)!;
+  const failedItem = page.locator(`[data-testid="trace-item"][data-trace-id="${failed.trace_id}"]`);
+  expect(await failedItem.textContent()).toContain("ERROR");
+  await failedItem.click();
+  const failedAnswer = failed.spans.find((s) => s.name === "answer")!;
+  await page.locator(`[data-testid="span-row"][data-span-id="${failedAnswer.span_id}"]`).click();
+  await expect.poll(() => page.locator('[data-testid="span-error"]').textContent()).toContain("asked me to fail");
+  expect(await page.locator('[data-testid="trace-detail"] h2').textContent()).toContain("ERROR");
+  await page.screenshot({ path: `${SHOTS}demo-viewer-error.png` });
+  await page.close();
+}
+
+it("two conversations, an offline and a failing turn: read back from the collector once each, shown by its viewer, kept in its file", async () => {
+  expect(demo.viewerUrl).toBeDefined();
+  const page = await context.newPage();
+  page.on("response", (response) => {
+    if (new URL(response.url()).pathname.startsWith("/api/pandaprobe/")) relayStatuses.push(response.status());
+  });
   const sessions = await chat(context, page, demo.url, SHOTS);
-  const readBack = async (ids: readonly string[]) => storedTraces(collector).filter((t) => ids.includes(t.session_id!));
-  await waitForTurns(readBack, sessions, 60_000);
-  // The server flushes what it holds on SIGTERM: whatever it would still send has arrived after this.
+  const api = readApi(new URL(demo.viewerUrl!).origin);
+  const read = await readUntil(() => readBack(api, [sessions.first, sessions.second]), (r) => expectReadBack(r, sessions), 30_000);
+  expect(relayStatuses.length).toBeGreaterThanOrEqual(7);
+  expect(relayStatuses.every((status) => status >= 200 && status < 300)).toBe(true);
+
+  await expectViewerShows(demo.viewerUrl!, read, sessions);
+
+  // A turn answered right before the stop: its trace is still queued in the server when the signal comes.
+  const last = await fetch(`${demo.url}/api/chat`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ messages: [{ role: "user", content: "One last question" }], sessionId: "last-turn", userId: "user-ada" }),
+  });
+  expect(await last.text()).toContain('"type":"done"');
   await demo.stop();
   expect(demo.output()).not.toMatch(/\[demo\] tracing:/);
 
-  expect(collector.contractFailures).toEqual([]);
-  expect(relayStatuses.length).toBeGreaterThanOrEqual(7);
-  expect(relayStatuses.every((status) => status >= 200 && status < 300)).toBe(true);
-  const stored = storedTraces(collector);
-  expectDelivered(stored, sessions);
-  // The collector sees every request: no trace was even re-sent.
-  expect(stored.map((t) => t.upserts)).toEqual(stored.map(() => 1));
-}, 240_000);
+  // The collector's file: every accepted body valid, every trace posted once, every span sent once.
+  const { entries, skipped } = replay(journal);
+  expect(skipped).toBe(0);
+  const traceBodies = entries.flatMap((e) => (e.op === "trace" ? [e.body] : []));
+  const spanBatches = entries.flatMap((e) => (e.op === "spans" ? [e.body] : []));
+  expect(entries.length).toBe(traceBodies.length + spanBatches.length);
+  expect(traceBodies.flatMap((body) => contractErrors("trace", body))).toEqual([]);
+  expect(spanBatches.flatMap((body) => contractErrors("spans", body))).toEqual([]);
+  const lastTurn = traceBodies.filter((t) => t.session_id === "last-turn");
+  expect(lastTurn.map((t) => [t.name, lastMessage(t.input), t.status])).toEqual([["chat-api", "One last question", "COMPLETED"]]);
+  expect(traceBodies.map((t) => t.trace_id).sort()).toEqual([...read.traces.map((t) => t.trace_id), lastTurn[0]!.trace_id].sort());
+  const spanIds = [...traceBodies.flatMap((t) => t.spans), ...spanBatches.flat()].map((s) => s.span_id);
+  expect(new Set(spanIds).size).toBe(spanIds.length);
+  expect(spanIds.length).toBe(read.traces.reduce((n, t) => n + t.spans.length, lastTurn[0]!.spans.length));
+}, 120_000);

@@ -9,6 +9,7 @@
 import { expect } from "vitest";
 import type { BrowserContext, Page } from "playwright-core";
 import type { SpanData, TraceData } from "../../src/wire/types.js";
+import type { ReadBack } from "./read-back.js";
 
 export const FIRST = ["Hello!", "What is a session?", "How is time to first token measured?"];
 export const SECOND = { online: "Hello!", offline: "Do you work offline?", back: "Tell me something", failing: "Please fail this one" };
@@ -19,12 +20,7 @@ export const SERVER_TURNS = 6;
 /** A trace as stored: its latest fields and all its spans. */
 export interface StoredTrace extends Omit<TraceData, "spans"> {
   spans: SpanData[];
-  /** How many `POST /traces` bodies of this id were accepted, where the store can tell. */
-  upserts?: number;
 }
-
-/** The traces of these sessions as the store has them now. */
-export type ReadBack = (sessionIds: readonly string[]) => Promise<StoredTrace[]>;
 
 export interface Conversations {
   first: string;
@@ -84,15 +80,15 @@ export async function chat(context: BrowserContext, page: Page, url: string, sho
   return { first, second };
 }
 
-/** Polls the store until every turn of both conversations is there (or the deadline passes). */
-export async function waitForTurns(readBack: ReadBack, sessions: Conversations, timeoutMs: number): Promise<StoredTrace[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const traces = await readBack([sessions.first, sessions.second]);
-    const count = (name: string) => traces.filter((t) => t.name === name).length;
-    if ((count("chat-turn") >= PAGE_TURNS && count("chat-api") >= SERVER_TURNS) || Date.now() > deadline) return traces;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+/** Depth-first, children in start order; throws on a span whose parent is not in the trace, or one listed twice. */
+function spanTree(trace: StoredTrace): [number, SpanData][] {
+  const ids = new Set(trace.spans.map((s) => s.span_id));
+  expect(ids.size, `${trace.trace_id} lists a span twice`).toBe(trace.spans.length);
+  for (const span of trace.spans) if (span.parent_span_id) expect(ids, `${span.name}'s parent`).toContain(span.parent_span_id);
+  const byStart = [...trace.spans].sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at));
+  const visit = (parent: string | undefined, depth: number): [number, SpanData][] =>
+    byStart.filter((s) => (s.parent_span_id ?? undefined) === parent).flatMap((s) => [[depth, s] as [number, SpanData], ...visit(s.span_id, depth + 1)]);
+  return visit(undefined, 0);
 }
 
 function spanNamed(trace: StoredTrace, name: string): SpanData {
@@ -133,6 +129,13 @@ export function expectDelivered(stored: StoredTrace[], { first, second }: Conver
   expect(server2.map((t) => lastMessage(t.input))).toEqual([SECOND.online, SECOND.back, SECOND.failing]);
   for (const t of [...page1, ...server1]) expect(t.user_id).toBe("user-ada");
   for (const t of [...page2, ...server2]) expect(t.user_id).toBe("user-grace");
+
+  // The span trees, in start order: the page's steps of each turn, the server's one model call.
+  const shape = (t: StoredTrace) => spanTree(t).map(([depth, s]) => `${depth}:${s.kind}:${s.name}`);
+  const answered = ["0:LLM:answer", "0:OTHER:render"];
+  expect(page1.map(shape)).toEqual([answered, answered, answered]);
+  expect(page2.map(shape)).toEqual([answered, ["0:LLM:answer", "0:OTHER:offline-reply", "0:OTHER:render"], answered, ["0:LLM:answer"]]);
+  for (const server of [...server1, ...server2]) expect(shape(server)).toEqual([`0:LLM:${server.spans[0]!.name}`]);
 
   // The two traces of a turn name each other.
   for (const server of [...server1, ...server2]) {
@@ -185,4 +188,36 @@ export function expectDelivered(stored: StoredTrace[], { first, second }: Conver
   const failedCall = failedServer.spans.find((s) => s.kind === "LLM")!;
   expect(failedCall.status).toBe("ERROR");
   expect(failedCall.error).toMatch(/asked me to fail/);
+}
+
+/**
+ * What the read routes must show after the scenario, on a store that holds nothing else: the two
+ * sessions with their users, error flags and traces in order, the users' counts, and every turn
+ * (expectDelivered) with the time to first token the routes derive from it.
+ */
+export function expectReadBack(read: ReadBack, { first, second }: Conversations): void {
+  const session = (id: string) => read.sessions.find((s) => s.session_id === id);
+  expect(read.sessions.map((s) => s.session_id).sort()).toEqual([first, second].sort());
+  // Ada: three turns, each traced by the page and the server; Grace: four on the page, three on the server (one was offline).
+  expect(session(first)).toMatchObject({ trace_count: 6, user_id: "user-ada", has_error: false });
+  expect(session(second)).toMatchObject({ trace_count: 7, user_id: "user-grace", has_error: true });
+
+  expectDelivered(read.traces, { first, second });
+  const startOf = new Map(read.traces.map((t) => [t.trace_id, Date.parse(t.started_at)]));
+  for (const id of [first, second]) {
+    const listed = read.sessionTraces[id]!;
+    expect(listed).toEqual(read.traces.filter((t) => t.session_id === id).map((t) => t.trace_id).sort((a, b) => startOf.get(a)! - startOf.get(b)!));
+  }
+
+  const user = (id: string) => read.users.find((u) => u.user_id === id);
+  expect(read.users.map((u) => u.user_id).sort()).toEqual(["user-ada", "user-grace"]);
+  expect(user("user-ada")).toMatchObject({ trace_count: 6, error_count: 0 });
+  // The failing turn, on the page's side and the server's.
+  expect(user("user-grace")).toMatchObject({ trace_count: 7, error_count: 2 });
+
+  for (const span of read.traces.flatMap((t) => t.spans)) {
+    const expected = span.completion_start_time ? Date.parse(span.completion_start_time) - Date.parse(span.started_at) : null;
+    if (expected === null) expect(span.time_to_first_token_ms).toBeNull();
+    else expect(span.time_to_first_token_ms).toBeCloseTo(expected, 0);
+  }
 }
