@@ -14,7 +14,16 @@ import type { Browser, BrowserContext } from "playwright-core";
 import { startCollector, type Collector } from "../../src/collector/server.js";
 import { init, onError, shutdown } from "../../src/index.js";
 import { bundlePage, launchChromium } from "../support/chromium.js";
-import { startChatServer, startOrderingProxy, type ChatServer, type Order, type OrderingProxy, type StoredTrace } from "../support/continuation-app.js";
+import {
+  expectOneTrace,
+  expectOrder,
+  startChatServer,
+  startOrderingProxy,
+  type ChatServer,
+  type Order,
+  type OrderingProxy,
+  type StoredTrace,
+} from "../support/continuation-app.js";
 import type {} from "./pages/continuation-app.js";
 
 const API_KEY = "sk_pp_continuation";
@@ -83,30 +92,8 @@ describe("a turn of a chat app is one trace across the page and its server", () 
     const turn = await page.evaluate(([r, q, s]) => window.chat.turn(r!, q!, s!, "mallory"), [route, question, sessionId]);
     expect(turn.answer).toBe(`echo: ${question}`);
 
-    const stored = await readBack(turn.traceId, 4);
-    expect(stored).toMatchObject({
-      trace_id: turn.traceId,
-      name: "chat-turn",
-      status: "COMPLETED",
-      input: { messages: [{ role: "user", content: question }] },
-      output: { messages: [{ role: "assistant", content: `echo: ${question}` }] },
-      session_id: sessionId,
-      user_id: "alice",
-    });
-    const byName = new Map(stored.spans.map((s) => [s.name, s]));
-    expect([...byName.keys()].sort()).toEqual(["answer", "llm", "retrieve", serverSpanName].sort());
-    const serverSpan = byName.get(serverSpanName)!;
-    expect(byName.get("answer")).toMatchObject({ span_id: turn.answerSpanId, parent_span_id: null });
-    expect(serverSpan.parent_span_id).toBe(turn.answerSpanId);
-    expect(byName.get("retrieve")!.parent_span_id).toBe(serverSpan.span_id);
-    expect(byName.get("llm")!.parent_span_id).toBe(serverSpan.span_id);
-    // The server ran with the page's session and its own user, never the page's claim.
-    expect(byName.get("retrieve")!.metadata).toMatchObject({ scope: { session: sessionId, user: "alice" } });
-
-    // The order was the one forced: the server's spans waited for the stored trace, or came first (404, retried).
-    const passed = proxy.passed.filter((p) => p.traceId === turn.traceId).map((p) => `${p.path.endsWith("/spans") ? "spans" : "trace"} ${p.status}`);
-    if (order === "page-first") expect(passed).toEqual(["trace 202", "spans 201"]);
-    else expect(passed.slice(0, 1).concat(passed.slice(-2))).toEqual(["spans 404", "trace 202", "spans 201"]);
+    expectOneTrace(await readBack(turn.traceId, 4), turn, question, sessionId, serverSpanName);
+    expectOrder(proxy, turn.traceId, order);
 
     // One trace for the turn: the server made none of its own.
     const list = await fetch(`${collector.url}/traces?session_id=${encodeURIComponent(sessionId)}`, { headers: { "x-api-key": API_KEY, "x-project-name": PROJECT } });

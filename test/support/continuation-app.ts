@@ -11,6 +11,7 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { readFileSync } from "node:fs";
+import { expect } from "vitest";
 import { continueTrace, continueTraceHandler, getCurrentTrace, getSessionId, getUserId } from "../../src/index.js";
 import { createRelayHandler, toNodeHandler } from "../../src/relay/index.js";
 
@@ -199,4 +200,51 @@ export interface StoredTrace {
   session_id: string | null;
   user_id: string | null;
   spans: { span_id: string; parent_span_id: string | null; name: string; kind: string; metadata: Record<string, unknown> | null }[];
+}
+
+/** What the page's `window.chat.turn` returns. */
+export interface Turn {
+  traceId: string;
+  answerSpanId: string;
+  answer: string;
+}
+
+/**
+ * A turn read back as one trace: the page's name, input, output, status and session, the user the
+ * server's auth decided (alice; the page claimed mallory), and the server's span under the page's
+ * `answer` span with its own steps under it, run with the page's session and the server's user.
+ */
+export function expectOneTrace(stored: StoredTrace, turn: Turn, question: string, sessionId: string, serverSpanName: string): void {
+  expect(stored).toMatchObject({
+    trace_id: turn.traceId,
+    name: "chat-turn",
+    status: "COMPLETED",
+    input: { messages: [{ role: "user", content: question }] },
+    output: { messages: [{ role: "assistant", content: `echo: ${question}` }] },
+    session_id: sessionId,
+    user_id: "alice",
+  });
+  const byName = new Map(stored.spans.map((s) => [s.name, s]));
+  expect([...byName.keys()].sort()).toEqual(["answer", "llm", "retrieve", serverSpanName].sort());
+  const serverSpan = byName.get(serverSpanName)!;
+  expect(byName.get("answer")).toMatchObject({ span_id: turn.answerSpanId, parent_span_id: null });
+  expect(serverSpan.parent_span_id).toBe(turn.answerSpanId);
+  expect(byName.get("retrieve")!.parent_span_id).toBe(serverSpan.span_id);
+  expect(byName.get("llm")!.parent_span_id).toBe(serverSpan.span_id);
+  expect(byName.get("retrieve")!.metadata).toMatchObject({ scope: { session: sessionId, user: "alice" } });
+}
+
+/**
+ * The order was the one forced: the server's spans waited for the stored trace, or came first and
+ * were answered 404, retried until the trace was stored (after its 202 too, while the backend's
+ * worker has not persisted it yet).
+ */
+export function expectOrder(proxy: OrderingProxy, traceId: string, order: Order): void {
+  const passed = proxy.passed.filter((p) => p.traceId === traceId).map((p) => `${p.path.endsWith("/spans") ? "spans" : "trace"} ${p.status}`);
+  if (order === "page-first") expect(passed).toEqual(["trace 202", "spans 201"]);
+  else {
+    expect(passed[0]).toBe("spans 404");
+    expect(passed.filter((p) => p !== "spans 404")).toEqual(["trace 202", "spans 201"]);
+    expect(passed.at(-1)).toBe("spans 201");
+  }
 }
