@@ -4,7 +4,7 @@ import type { Recorder } from "../trace/recorder.js";
 import { clampShort } from "../wire/limits.js";
 import { traceBodies } from "../wire/payload.js";
 import { spanBodies } from "../wire/span-bodies.js";
-import { isContinued } from "../trace/continuation.js";
+import { isContinued } from "../trace/continued-mark.js";
 import type { SpanData, TraceHeader } from "../wire/types.js";
 import { isOpen, type SendTrace, type SpanHold } from "./span-hold.js";
 import type { Envelope, Exporter } from "./types.js";
@@ -64,7 +64,6 @@ export function createPipeline(options: PipelineOptions): TracePipeline {
       // Another tier owns this trace's fields: only its spans go, upserted onto the stored trace.
       if (isContinued(header)) {
         const path = `/traces/${header.trace_id}/spans`;
-        log?.(`continued trace ${header.trace_id}: ${spans.length} spans queued`);
         return spanBodies(spans, maxPayloadSize).map((body) => ({ path, body, traceId: header.trace_id }));
       }
       header.environment ??= environment;

@@ -3,16 +3,8 @@ import type { Recorder } from "./recorder.js";
 import type { Span, SpanOptions } from "./span.js";
 import { Trace } from "./trace.js";
 import { formatTraceHeaders, type RemoteParent } from "./traceparent.js";
+import { CONTINUED } from "./continued-mark.js";
 import type { TraceHeader } from "../wire/types.js";
-
-/**
- * Marks the header of a continued trace: the pipeline sends its spans to `POST /traces/{id}/spans`
- * and never the header. A registered symbol, so that the ESM and CommonJS copies of the SDK in one
- * process agree on it; JSON.stringify skips it.
- */
-export const CONTINUED = Symbol.for("pandaprobe.continued.v1");
-
-export const isContinued = (header: TraceHeader): boolean => (header as { [CONTINUED]?: true })[CONTINUED] === true;
 
 /**
  * The part of another tier's trace that runs here (a server continuing the page's turn). It owns
