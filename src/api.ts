@@ -24,6 +24,9 @@ export type { Span, SpanOptions } from "./trace/span.js";
 export type { Trace, TraceOptions } from "./trace/trace.js";
 export type { JsonValue, SpanData, TokenUsage, TraceData, TraceScoreData } from "./wire/types.js";
 export { onError } from "./client/report.js";
+export { continueTrace, continueTraceHandler, type ContinueTraceOptions, type TraceContextCarrier } from "./client/continue-trace.js";
+export { traceHeaders } from "./trace/continuation.js";
+export { instrumentFetch, type InstrumentFetchOptions } from "./trace/propagate-fetch.js";
 export type { SpanFnOptions, TraceFnOptions } from "./trace/decorators.js";
 export { SDK_VERSION } from "./base/version.js";
 // The names PandaProbe's official Node SDK exports, so code written against it runs unchanged.

@@ -3,6 +3,8 @@ import { PandaProbeError } from "../base/errors.js";
 import type { Recorder } from "../trace/recorder.js";
 import { clampShort } from "../wire/limits.js";
 import { traceBodies } from "../wire/payload.js";
+import { spanBodies } from "../wire/span-bodies.js";
+import { isContinued } from "../trace/continued-mark.js";
 import type { SpanData, TraceHeader } from "../wire/types.js";
 import { isOpen, type SendTrace, type SpanHold } from "./span-hold.js";
 import type { Envelope, Exporter } from "./types.js";
@@ -42,6 +44,8 @@ export interface TracePipeline extends Recorder {
  *   goes out only in its final state; a span still open when its trace ends is left out, and
  *   follows when it ends (held with its trace where there is a hold: span-hold.ts).
  * - Once handed over (`init()` replaced the client), traces still running reach the successor.
+ * - A trace continued from another tier (continuation.ts) sends its spans only, to
+ *   `POST /traces/{id}/spans`, which the exporter retries while the trace is not stored yet.
  *
  * A closure rather than a class: its state and helpers are local names, which minify, where a
  * class's private members would ship their names to every page.
@@ -57,6 +61,11 @@ export function createPipeline(options: PipelineOptions): TracePipeline {
 
   const envelopes = (header: TraceHeader, spans: SpanData[]): Envelope[] => {
     try {
+      // Another tier owns this trace's fields: only its spans go, upserted onto the stored trace.
+      if (isContinued(header)) {
+        const path = `/traces/${header.trace_id}/spans`;
+        return spanBodies(spans, maxPayloadSize).map((body) => ({ path, body, traceId: header.trace_id }));
+      }
       header.environment ??= environment;
       header.release ??= release;
       const bodies = traceBodies(header, spans, maxPayloadSize);

@@ -1,0 +1,62 @@
+import { activeContext } from "./trace-context.js";
+import type { Recorder } from "./recorder.js";
+import type { Span, SpanOptions } from "./span.js";
+import { Trace } from "./trace.js";
+import { formatTraceHeaders, type RemoteParent } from "./traceparent.js";
+import { CONTINUED } from "./continued-mark.js";
+import type { TraceHeader } from "../wire/types.js";
+
+/**
+ * The part of another tier's trace that runs here (a server continuing the page's turn). It owns
+ * none of the trace's own fields: name, input, output, status, started_at, session and user stay
+ * what the tier that started the trace sends, in whatever order the backend applies the upserts,
+ * because only its spans go out, each a child of the remote span (or top-level under the trace).
+ */
+export class ContinuedTrace extends Trace {
+  declare readonly remoteParentSpanId: string | undefined;
+
+  constructor(
+    remote: RemoteParent,
+    ids: { sessionId: string | undefined; userId: string | undefined },
+    recorder: Recorder | undefined,
+  ) {
+    // The name is never sent; it names the trace in debug logs only.
+    super("continued", undefined, ids, recorder);
+    (this as { traceId: string }).traceId = remote.traceId;
+    this.remoteParentSpanId = remote.parentSpanId;
+  }
+
+  /** A span with no parent here is a child of the remote span. */
+  override openSpan(name: string, options: SpanOptions | undefined, parentSpanId: string | undefined): Span {
+    return super.openSpan(name, options, parentSpanId ?? this.remoteParentSpanId);
+  }
+
+  override header(): TraceHeader {
+    return Object.assign(super.header(), { [CONTINUED]: true });
+  }
+}
+
+/**
+ * The trace-context headers (`traceparent`, `tracestate`, and `baggage` with the trace's session
+ * and user) that make the receiving tier's work part of this trace, under `target` (a span, or a
+ * trace: its top level), by default the current span, else the current trace. Empty outside a
+ * trace and for a trace that is not recorded.
+ */
+export function traceHeaders(target?: Trace | Span): Record<string, string> {
+  let trace: Trace | undefined;
+  let span: Span | undefined;
+  if (target === undefined) {
+    const ctx = activeContext();
+    trace = ctx.trace;
+    span = ctx.span?.trace === trace ? ctx.span : undefined;
+  } else if ("spanId" in target) {
+    span = target;
+    trace = target.trace;
+  } else {
+    trace = target;
+  }
+  if (trace === undefined || !trace.recording) return {};
+  // Duck-typed rather than instanceof: the ESM and CommonJS copies of the SDK have a class each.
+  const parentSpanId = span?.spanId ?? (trace as { remoteParentSpanId?: string }).remoteParentSpanId;
+  return formatTraceHeaders({ traceId: trace.traceId, parentSpanId, sessionId: trace.sessionId, userId: trace.userId });
+}
