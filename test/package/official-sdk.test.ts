@@ -147,7 +147,8 @@ const EXPECTED: Record<string, (sent: Sent) => void> = {
     expect(embed).toMatchObject({ kind: "EMBEDDING", parent_span_id: retrieve.span_id });
     expect(generate).toMatchObject({ kind: "LLM", model: "gpt-4o", token_usage: { prompt_tokens: 25, completion_tokens: 8 } });
     expect(generate.parent_span_id).toBeUndefined();
-    expect(byName(traces, "no-options").spans).toMatchObject([{ name: "step", kind: "OTHER", output: "done" }]);
+    // withSpan does not record what its callback returns (nor does the official SDK's).
+    expect(byName(traces, "no-options").spans).toMatchObject([{ name: "step", kind: "OTHER", status: "OK" }]);
   },
 
   decorators: ({ run, traces }) => {
@@ -204,6 +205,11 @@ const EXPECTED: Record<string, (sent: Sent) => void> = {
     // Outside a trace each call is a trace of its own with its LLM span; inside one, a span of it.
     expect(traces).toHaveLength(3);
     const standalone = traces.filter((t) => t.name !== "chat-turn");
+    // The official SDK names both trace and span "openai-chat".
+    expect(standalone.map((t) => [t.name, t.spans[0]!.name])).toEqual([
+      ["openai.chat.completions", "openai.chat.completions"],
+      ["openai.chat.completions", "openai.chat.completions"],
+    ]);
     for (const trace of standalone) expect(trace.spans).toMatchObject([{ kind: "LLM", model: "gpt-4o-mini", status: "OK" }]);
     expect(standalone.map((t) => t.spans[0]!.completion_start_time !== undefined)).toEqual([false, true]);
     const turn = byName(traces, "chat-turn");
@@ -215,7 +221,9 @@ const EXPECTED: Record<string, (sent: Sent) => void> = {
     expect(printed(run)).toEqual(["Bot: ok"]);
     expect(traces).toHaveLength(2);
     const standalone = traces.find((t) => t.name !== "agent-turn")!;
-    expect(standalone.spans).toMatchObject([{ kind: "LLM", model: "claude-sonnet-4-20250514", status: "OK" }]);
+    // The official SDK names both trace and span "anthropic-messages".
+    expect(standalone).toMatchObject({ name: "anthropic.messages" });
+    expect(standalone.spans).toMatchObject([{ name: "anthropic.messages", kind: "LLM", model: "claude-sonnet-4-20250514", status: "OK" }]);
     const turn = byName(traces, "agent-turn");
     const agent = spanNamed(turn, "agent");
     const llm = turn.spans.find((s) => s.kind === "LLM")!;
@@ -241,6 +249,17 @@ const EXPECTED: Record<string, (sent: Sent) => void> = {
     expect(node).toBeDefined();
     expect(trace!.spans.find((s) => s.kind === "LLM")).toMatchObject({ model: "gpt-4o-mini", parent_span_id: node.span_id });
   },
+
+  // Not the official SDK's behaviour: ours, pinned so that a change is deliberate (see the fixture's notes).
+  differences: ({ run, traces }) => {
+    expect(JSON.parse(run.stdout)).toEqual({ outside: "undefined", startedIsCurrent: false, sessionReturnsPromise: false });
+    expect(traces).toHaveLength(1);
+    const started = byName(traces, "started");
+    expect(started.spans.map((s) => [s.name, s.parent_span_id])).toEqual([
+      ["outer", undefined],
+      ["inner", undefined],
+    ]);
+  },
 };
 
 it("every program has its expectations", () => {
@@ -264,7 +283,7 @@ describe.each([
     expect(emitted).toContain(decorators === "experimentalDecorators" ? "__decorate(" : "__esDecorate(");
   });
 
-  it.each(PROGRAMS)("%s runs and sends what it describes", async (program) => {
+  it.concurrent.each(PROGRAMS)("%s runs and sends what it describes", async (program) => {
     const sent = await runProgram(compile(), program);
     expect(sent.run, sent.run.stderr).toMatchObject({ code: 0, stderr: "" });
     EXPECTED[program]!(sent);
