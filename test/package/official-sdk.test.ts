@@ -174,7 +174,7 @@ const EXPECTED: Record<string, (sent: Sent) => void> = {
 
   imperative: ({ run, traces, scores }) => {
     const turn = byName(traces, "imperative-turn");
-    expect(printed(run)).toEqual([`Ended: ${turn.trace_id} not current`]);
+    expect(printed(run)).toEqual(["Config: my-project true 10", `Ended: ${turn.trace_id} not current`]);
     expect(turn).toMatchObject({ status: "COMPLETED", user_id: "user-1", metadata: { channel: "cli" } });
     expect(turn.session_id).toBeUndefined();
     expect(spanNamed(turn, "plan")).toMatchObject({ kind: "CHAIN", status: "OK", input: { goal: "book" }, output: { steps: 2 } });
