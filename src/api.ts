@@ -39,6 +39,6 @@ export type {
 } from "./trace/compat-options.js";
 export type { Trace as TraceContext, TraceOptions as TraceContextOptions } from "./trace/trace.js";
 export type { Span as SpanContext, SpanOptions as SpanContextOptions } from "./trace/span.js";
-export type { PandaProbeOptions as ConfigOptions } from "./config/options.js";
+export type { PandaProbeOptions as ConfigOptions, ResolvedConfig as SdkConfig } from "./config/options.js";
 export type { TraceScoreData as ScoreData } from "./wire/types.js";
 export { SDK_VERSION as VERSION } from "./base/version.js";

@@ -29,7 +29,8 @@ import { resolveIds } from "../trace/ids.js";
 
 export interface ScoreOptions {
   dataType?: ScoreDataType;
-  reason?: string;
+  /** null (as the official SDK's signature allows) is no reason. */
+  reason?: string | null;
   metadata?: Record<string, unknown>;
 }
 
@@ -156,7 +157,7 @@ export class Client {
       }
       assertKnownKeys(options, ["dataType", "reason", "metadata"], "score option");
       if (options?.dataType !== undefined) assertOneOf(options.dataType, ScoreDataType, "score dataType");
-      assertOptionalString(options?.reason, "score reason");
+      if (options?.reason !== null) assertOptionalString(options?.reason, "score reason");
       if (options?.metadata != null) assertPlainObject(options.metadata, "score metadata");
     }
     const dataType = options?.dataType ?? scoreDataType(value);
@@ -173,7 +174,7 @@ export class Client {
       value: String(value),
       data_type: dataType,
       source: "PROGRAMMATIC",
-      reason: options?.reason,
+      reason: options?.reason ?? undefined,
       // An array or a string (production builds skip the check) would have the score refused.
       metadata: jsonObject(options?.metadata),
     };

@@ -162,9 +162,9 @@ describe("score", () => {
     ]);
   });
 
-  it("sends a score with null metadata without it, and takes an upper-case UUID", async () => {
+  it("sends a score with null metadata or a null reason (the official SDK's) without them, and takes an upper-case UUID", async () => {
     const id = crypto.randomUUID().toUpperCase();
-    score(id, "quality", 0.5, { metadata: null as never });
+    score(id, "quality", 0.5, { metadata: null as never, reason: null });
     await tracing.client.flush();
     expect(tracing.collector.contractFailures).toEqual([]);
     expect(tracing.collector.scores()).toEqual([

@@ -41,8 +41,8 @@ export interface InstalledPackage {
   bare: string;
   /** Runs `code` with this Node in `cwd`: an ES module with `esm`, else CommonJS. */
   node(cwd: string, code: string, options?: { esm?: boolean; flags?: string[]; env?: Record<string, string> }): Promise<NodeRun>;
-  /** Runs the repository's TypeScript compiler with `tsconfig` (a path relative to `cwd`). */
-  tsc(cwd: string, tsconfig: string): Promise<NodeRun>;
+  /** Runs a TypeScript compiler (the repository's by default) with `tsconfig` (a path relative to `cwd`). */
+  tsc(cwd: string, tsconfig: string, compiler?: string): Promise<NodeRun>;
   cleanup(): void;
 }
 
@@ -83,7 +83,8 @@ export async function installPackedPackage(): Promise<InstalledPackage> {
           ...cleanEnv(),
           ...options.env,
         }),
-      tsc: (cwd, tsconfig) => capture(join(REPO, "node_modules/.bin/tsc"), ["-p", tsconfig], cwd, cleanEnv()),
+      // TypeScript 5 compiles in JavaScript: on a loaded machine a project with provider types takes a while.
+      tsc: (cwd, tsconfig, compiler = join(REPO, "node_modules/.bin/tsc")) => capture(compiler, ["-p", tsconfig], cwd, cleanEnv(), 120_000),
       cleanup: () => rmSync(root, { recursive: true, force: true }),
     };
   } catch (error) {
@@ -121,9 +122,9 @@ function cleanEnv(): Record<string, string> {
   return env;
 }
 
-function capture(file: string, args: string[], cwd: string, env: Record<string, string>): Promise<NodeRun> {
+function capture(file: string, args: string[], cwd: string, env: Record<string, string>, timeout = 30_000): Promise<NodeRun> {
   return new Promise((done) => {
-    execFile(file, args, { cwd, env, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(file, args, { cwd, env, timeout }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
       done({ code, stdout, stderr });
     });

@@ -689,6 +689,8 @@ describe("LLM fields", () => {
     s.setCost({ input: 0.001, output: "0.002" as unknown as number, total: Number.NaN, cached: 0 });
     s.end();
     t.span("explicit-total").setTokenUsage({ prompt_tokens: 1, completion_tokens: 1, total_tokens: 5 }).end();
+    // The official SDK's camel-case keys are the contract's snake-case ones; a snake-case key given too wins.
+    t.span("camel-case").setTokenUsage({ promptTokens: 25, completionTokens: 8, cacheReadTokens: 4, reasoning_tokens: 2, reasoningTokens: 9 }).end();
     t.end();
 
     const [sent] = await tracing.sent();
@@ -697,6 +699,13 @@ describe("LLM fields", () => {
     expect(llm.model_parameters).toEqual({ temperature: 0.2, max_tokens: 256, top_p: 0.9 });
     expect(llm.cost).toEqual({ input: 0.001, cached: 0 });
     expect(spanNamed(sent!, "explicit-total").token_usage!.total_tokens).toBe(5);
+    expect(spanNamed(sent!, "camel-case").token_usage).toEqual({
+      prompt_tokens: 25,
+      completion_tokens: 8,
+      cache_read_tokens: 4,
+      reasoning_tokens: 2,
+      total_tokens: 33,
+    });
     expect(rawBodies()[0]!.text).not.toContain("sk-secret");
   });
 });
