@@ -207,8 +207,8 @@ const EXPECTED: Record<string, (sent: Sent) => void> = {
     const standalone = traces.filter((t) => t.name !== "chat-turn");
     // The official SDK names both trace and span "openai-chat".
     expect(standalone.map((t) => [t.name, t.spans[0]!.name])).toEqual([
-      ["openai.chat.completions", "openai.chat.completions"],
-      ["openai.chat.completions", "openai.chat.completions"],
+      ["openai-chat", "openai-chat"],
+      ["openai-chat", "openai-chat"],
     ]);
     for (const trace of standalone) expect(trace.spans).toMatchObject([{ kind: "LLM", model: "gpt-4o-mini", status: "OK" }]);
     expect(standalone.map((t) => t.spans[0]!.completion_start_time !== undefined)).toEqual([false, true]);
@@ -222,8 +222,8 @@ const EXPECTED: Record<string, (sent: Sent) => void> = {
     expect(traces).toHaveLength(2);
     const standalone = traces.find((t) => t.name !== "agent-turn")!;
     // The official SDK names both trace and span "anthropic-messages".
-    expect(standalone).toMatchObject({ name: "anthropic.messages" });
-    expect(standalone.spans).toMatchObject([{ name: "anthropic.messages", kind: "LLM", model: "claude-sonnet-4-20250514", status: "OK" }]);
+    expect(standalone).toMatchObject({ name: "anthropic-messages" });
+    expect(standalone.spans).toMatchObject([{ name: "anthropic-messages", kind: "LLM", model: "claude-sonnet-4-20250514", status: "OK" }]);
     const turn = byName(traces, "agent-turn");
     const agent = spanNamed(turn, "agent");
     const llm = turn.spans.find((s) => s.kind === "LLM")!;
