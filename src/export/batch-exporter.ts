@@ -3,7 +3,7 @@ import type { SendResult } from "./http-sender.js";
 import { backgroundTimer, MAX_TIMER_MS } from "../base/timers.js";
 import { Pacer, RATE_WINDOW_MS, routeOf, type Reservation } from "../wire/pacer.js";
 import { backoffDelay } from "./retry.js";
-import { followsTrace, TraceGate } from "./trace-gate.js";
+import { followsTrace, TraceGate, type GateDecision } from "./trace-gate.js";
 import type { Envelope, Exporter, SettleOutcome } from "./types.js";
 
 export interface BatchExporterOptions {
@@ -48,6 +48,11 @@ interface Item {
   done: boolean;
   /** Cuts its current wait (backoff, pacing, its trace) short once it is abandoned. */
   wake?: () => void;
+  /**
+   * A follower's word from its trace, asked as it is enqueued: the trace may leave (and be
+   * forgotten) before the follower gets a slot, and its outcome must still reach the follower.
+   */
+  gate?: GateDecision | Promise<GateDecision>;
 }
 
 interface Waiter {
@@ -164,7 +169,10 @@ export class BatchExporter implements Exporter {
     }
     if (this.queue.length >= this.maxQueueSize) this.dropOldest();
     const item: Item = { seq: ++this.lastSeq, envelope, done: false };
-    if (envelope.path === "/traces" && envelope.traceId !== undefined) this.gate.queued(envelope.traceId, item.seq);
+    if (envelope.traceId !== undefined) {
+      if (envelope.path === "/traces") this.gate.queued(envelope.traceId, item.seq);
+      else if (followsTrace(envelope.path)) item.gate = this.gate.decide(envelope.traceId, item.seq);
+    }
     this.queue.push(item);
     this.unreleased++;
     if (this.logFn) this.log(`enqueued ${envelope.path} (queued ${this.queue.length})`);
@@ -279,9 +287,9 @@ export class BatchExporter implements Exporter {
     const { envelope } = item;
     const { path, traceId } = envelope;
     const follower = followsTrace(path);
-    if (follower && traceId !== undefined) {
+    const { gate } = item;
+    if (gate !== undefined) {
       // Awaited only when it must wait: a send that may go goes synchronously, within enqueue/flush.
-      const gate = this.gate.decide(traceId, item.seq);
       const decision = gate instanceof Promise ? await this.waitFor(item, gate) : gate;
       if (decision === undefined) return;
       if (decision !== "send") {

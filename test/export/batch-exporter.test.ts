@@ -768,6 +768,23 @@ describe("BatchExporter: scores and spans follow their trace", () => {
     ]);
     expect(backend.contractFailures).not.toEqual([]); // the refused trace, on purpose
   });
+
+  it("takes its trace's outcome along even when the trace left before the score got a slot", async () => {
+    const fake = manualSend();
+    const settled = outcomes();
+    const { exporter } = makeExporter({ send: fake.send, maxConcurrency: 1, maxRetries: 0 });
+    const id = randomUUID();
+    exporter.enqueue(traceEnvelope(id, settled.hook()));
+    exporter.enqueue(scoreEnvelope(id, settled.hook()));
+    void exporter.flush();
+    // The only slot sends the trace; it fails for good before the score is looked at.
+    fake.answerNext(failed(503, true));
+    await tick();
+    await exporter.flush();
+
+    expect(settled.all).toEqual([["abandoned"], ["abandoned"]]);
+    expect(fake.sent.map((e) => e.path)).toEqual(["/traces"]);
+  });
 });
 
 describe("BatchExporter: deadlines", () => {
