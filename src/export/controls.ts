@@ -27,7 +27,11 @@ const MASK_FAILED = "[mask failed]";
  */
 export function traceFraction(traceId: string): number {
   let h = 2166136261;
-  for (const c of traceId.toLowerCase().replace(/-/g, "")) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  for (let i = 0; i < traceId.length; i++) {
+    const c = traceId.charCodeAt(i);
+    // Dashes skipped; `| 32` lowercases A-F and leaves digits as they are.
+    if (c !== 45) h = Math.imul(h ^ (c | 32), 16777619);
+  }
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
