@@ -4,7 +4,7 @@ import { configError, resolveConfig, type PandaProbeOptions, type ResolvedConfig
 import { activeContext } from "../trace/trace-context.js";
 import { PandaProbeError } from "../base/errors.js";
 import { createPipeline, type TracePipeline } from "../export/pipeline.js";
-import { dataControls, sampler } from "../export/controls.js";
+import { dataControls, traceFraction } from "../export/controls.js";
 import type { Exporter } from "../export/types.js";
 import { ScoreDataType } from "../wire/enums.js";
 import {
@@ -91,7 +91,8 @@ export class Client {
     const { environment, release, maxPayloadSize } = config;
     const hold = platform.spanHold?.(config);
     const control = (this.control = dataControls(config, report));
-    const sampled = sampler(config.sampleRate);
+    const rate = config.sampleRate ?? 1;
+    const sampled = rate < 1 ? (traceId: string) => traceFraction(traceId) < rate : undefined;
     this.pipeline = createPipeline({ exporter, environment, release, maxPayloadSize, hold, report, log, sampled, control });
     this.stopFlushOnExit = platform.flushOnExit?.(() => this.flush());
   }

@@ -79,9 +79,11 @@ export interface ResolvedConfig {
   queueDir: string | undefined;
   maxQueueBytes: number;
   mask: Mask | undefined;
-  recordInputs: boolean;
-  recordOutputs: boolean;
-  sampleRate: number;
+  /** Unset: true (left out of the defaults, which every page ships). */
+  recordInputs: boolean | undefined;
+  recordOutputs: boolean | undefined;
+  /** Unset: 1. */
+  sampleRate: number | undefined;
 }
 
 const DEFAULTS = {
@@ -97,9 +99,6 @@ const DEFAULTS = {
   maxPayloadSize: 5 * 1024 * 1024,
   dangerouslyAllowBrowser: false,
   maxQueueBytes: 256 * 1024 * 1024,
-  recordInputs: true,
-  recordOutputs: true,
-  sampleRate: 1,
 };
 
 export function configError(message: string): PandaProbeError {

@@ -7,19 +7,19 @@ export type MaskField = "input" | "output" | "metadata" | "model_parameters" | "
 
 /**
  * Gets a JSON copy of one recorded value (its own: change it in place or return another) and
- * returns what to record instead; undefined leaves the field out.
+ * returns what to record instead; undefined leaves the field out. An error stays a string.
  */
 export type Mask = (value: JsonValue, field: MaskField) => unknown;
 
 export interface DataControlOptions {
   mask: Mask | undefined;
-  recordInputs: boolean;
-  recordOutputs: boolean;
-  sampleRate: number;
+  /** Unset means true, as for the other two switches. */
+  recordInputs: boolean | undefined;
+  recordOutputs: boolean | undefined;
 }
 
-const FIELDS: MaskField[] = ["input", "output", "metadata", "model_parameters", "error"];
-const MASK_FAILED = "[mask failed]";
+const FIELDS = "input output metadata model_parameters error".split(" ") as MaskField[];
+const FAILED = "[mask failed]";
 
 /**
  * A trace id as a number in [0, 1): FNV-1a over its hex digits (so a UUID and the 32 digits of a
@@ -37,10 +37,6 @@ export function traceFraction(traceId: string): number {
   return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
 }
 
-/** Whether a trace is kept at `rate`; undefined when every trace is (nothing to decide). */
-export const sampler = (rate: number): ((traceId: string) => boolean) | undefined =>
-  rate < 1 ? (traceId) => traceFraction(traceId) < rate : undefined;
-
 /**
  * The client's switches and mask over one wire object (a trace header, a span, a score), in place,
  * before it is serialized; undefined when there is nothing to do. A mask that throws loses only
@@ -48,28 +44,25 @@ export const sampler = (rate: number): ((traceId: string) => boolean) | undefine
  */
 export function dataControls(options: DataControlOptions, report: (error: PandaProbeError) => void): ((data: object) => void) | undefined {
   const { mask, recordInputs, recordOutputs } = options;
-  if (!mask && recordInputs && recordOutputs) return undefined;
-  let reported = false;
-  const masked = (value: unknown, field: MaskField): unknown => {
-    const object = field === "metadata" || field === "model_parameters";
-    let result: unknown;
-    try {
-      result = mask!(toJsonSafe(value), field);
-    } catch (error) {
-      if (!reported) {
-        reported = true;
-        report(new PandaProbeError("mask", `PandaProbe: the mask threw (${String(error)}); what it failed on is recorded as "${MASK_FAILED}".`, { cause: error }));
-      }
-      return object ? { mask: MASK_FAILED } : MASK_FAILED;
-    }
-    if (object) return jsonObject(result);
-    if (field !== "error" || result == null || typeof result === "string") return snapshot(result);
-    return JSON.stringify(toJsonSafe(result));
-  };
+  if (!mask && recordInputs !== false && recordOutputs !== false) return undefined;
+  let reported: unknown;
   return (data) => {
     const o = data as Record<MaskField, unknown>;
-    if (!recordInputs) o.input = undefined;
-    if (!recordOutputs) o.output = undefined;
-    if (mask) for (const field of FIELDS) if (o[field] !== undefined) o[field] = masked(o[field], field);
+    if (recordInputs === false) o.input = undefined;
+    if (recordOutputs === false) o.output = undefined;
+    if (mask) {
+      for (const field of FIELDS) {
+        if (o[field] === undefined) continue;
+        // metadata and model_parameters are objects on the wire.
+        const object = field[0] === "m";
+        try {
+          const result = mask(toJsonSafe(o[field]), field);
+          o[field] = object ? jsonObject(result) : field === "error" ? (typeof result === "string" ? result : undefined) : snapshot(result);
+        } catch (error) {
+          reported ??= report(new PandaProbeError("mask", `PandaProbe: the mask threw: ${error}`, { cause: error })) ?? 1;
+          o[field] = object ? { mask: FAILED } : FAILED;
+        }
+      }
+    }
   };
 }

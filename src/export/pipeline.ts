@@ -88,7 +88,7 @@ export function createPipeline(options: PipelineOptions): TracePipeline {
         [header, spans] = data();
         // Traces of this client were sampled when they began; this catches logTrace's.
         if (sampled && !sampled(header.trace_id)) return;
-        if (control) for (const o of [header, ...spans]) control(o);
+        if (control) [header, ...spans].forEach(control);
       } catch (error) {
         return failed(error);
       }
