@@ -24,10 +24,10 @@ const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 400);
 const ISOLATION = process.env.BENCH_ISOLATION ?? "process";
-const ALL = ["untraced", "floor", "pandaprobe", "pandaprobe-http", "pandaprobe-wrappers", "langfuse", "langfuse-no-export", "langsmith"];
-/** Off means off (run with BENCH_ONLY): tracing that records nothing beside the untraced code in an ALS-active process. */
+/** Off means off: tracing that records nothing (disabled, not sampled) beside the untraced code in an ALS-active process. */
 const OFF = ["untraced-als", "untraced-als-shape", "disabled", "unsampled", "disabled-wrappers", "unsampled-wrappers"];
-const names = process.env.BENCH_ONLY ? [...ALL, ...OFF].filter((n) => process.env.BENCH_ONLY.split(",").includes(n)) : ALL;
+const ALL = ["untraced", "floor", "pandaprobe", "pandaprobe-http", "pandaprobe-wrappers", "langfuse", "langfuse-no-export", "langsmith", ...OFF];
+const names = process.env.BENCH_ONLY ? ALL.filter((n) => process.env.BENCH_ONLY.split(",").includes(n)) : ALL;
 const workerPath = fileURLToPath(new URL("./worker.mjs", import.meta.url));
 const log = (msg) => process.stderr.write(`[speed] ${msg}\n`);
 
