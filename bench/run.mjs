@@ -164,6 +164,12 @@ const ratios = [
   { label: "pandaprobe (wrappers) / floor", a: "pandaprobe-wrappers", b: "floor", target: "diagnostic" },
   { label: "@langfuse/tracing / pandaprobe (wrappers)", a: "langfuse", b: "pandaprobe-wrappers", target: "diagnostic" },
   { label: "langsmith / pandaprobe (wrappers)", a: "langsmith", b: "pandaprobe-wrappers", target: "diagnostic" },
+  // Off means off: what records nothing, against the same code untraced in an ALS-active process.
+  { label: "enabled: false / its code untraced, ALS active", a: "disabled", b: "untraced-als-shape", target: "<= 1.5", ok: (r) => r <= 1.5 },
+  { label: "sampleRate: 0 / its code untraced, ALS active", a: "unsampled", b: "untraced-als-shape", target: "<= 1.5", ok: (r) => r <= 1.5 },
+  { label: "enabled: false (wrappers) / untraced, ALS active", a: "disabled-wrappers", b: "untraced-als", target: "<= 1.5", ok: (r) => r <= 1.5 },
+  { label: "sampleRate: 0 (wrappers) / untraced, ALS active", a: "unsampled-wrappers", b: "untraced-als", target: "<= 1.5", ok: (r) => r <= 1.5 },
+  { label: "untraced, ALS active / untraced", a: "untraced-als", b: "untraced", target: "context" },
 ]
   .map((r) => ({ ...r, r: ratio(r.a, r.b) }))
   .filter((r) => r.r);

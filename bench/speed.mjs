@@ -24,7 +24,9 @@ const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 400);
 const ISOLATION = process.env.BENCH_ISOLATION ?? "process";
-const ALL = ["untraced", "floor", "pandaprobe", "pandaprobe-http", "pandaprobe-wrappers", "langfuse", "langfuse-no-export", "langsmith"];
+/** Off means off: tracing that records nothing (disabled, not sampled) beside the untraced code in an ALS-active process. */
+const OFF = ["untraced-als", "untraced-als-shape", "disabled", "unsampled", "disabled-wrappers", "unsampled-wrappers"];
+const ALL = ["untraced", "floor", "pandaprobe", "pandaprobe-http", "pandaprobe-wrappers", "langfuse", "langfuse-no-export", "langsmith", ...OFF];
 const names = process.env.BENCH_ONLY ? ALL.filter((n) => process.env.BENCH_ONLY.split(",").includes(n)) : ALL;
 const workerPath = fileURLToPath(new URL("./worker.mjs", import.meta.url));
 const log = (msg) => process.stderr.write(`[speed] ${msg}\n`);
@@ -102,6 +104,12 @@ const labels = {
   langfuse: "**@langfuse/tracing** observe + propagateAttributes; LangfuseSpanProcessor, OTLP JSON body to a no-op exporter",
   "langfuse-no-export": "@langfuse/tracing as above with a processor that exports nothing (supplementary lower bound)",
   langsmith: "**langsmith** traceable, autoBatchTracing, fetch stub",
+  "untraced-als": "untraced, in a process where an AsyncLocalStorage is active (Node 20's promise hooks)",
+  "untraced-als-shape": "the pandaprobe agent turn's code with the SDK replaced by no-ops, ALS active",
+  disabled: "pandaprobe agent turn (startTrace + t.span) through a client with enabled: false",
+  unsampled: "pandaprobe agent turn (startTrace + t.span) through a client with sampleRate: 0",
+  "disabled-wrappers": "pandaprobe wrapper turn (trace(fn) + span(fn)) with enabled: false",
+  "unsampled-wrappers": "pandaprobe wrapper turn (trace(fn) + span(fn)) with sampleRate: 0",
 };
 writeFileSync(
   outPath,

@@ -71,6 +71,34 @@ export function untraced() {
   };
 }
 
+/**
+ * The same untraced code in a process where an AsyncLocalStorage is active: from then on Node 20's
+ * promise hooks add work to every promise of the process. What tracing that is off costs is
+ * measured against this, since the SDK's scopes make any process that loads it such a process.
+ */
+export function untracedAls() {
+  new AsyncLocalStorage().enterWith({});
+  return { ...untraced(), name: "untraced-als" };
+}
+
+/**
+ * The code of the pandaprobe agent turn (its async callbacks included) with the SDK replaced by
+ * no-ops, in an ALS-active process: the untraced cost of that very code, for the off variants.
+ */
+export function untracedAlsShape(pp) {
+  new AsyncLocalStorage().enterWith({});
+  const noSpan = { setOutput: () => noSpan };
+  const noTrace = { span: (_name, _options, fn) => fn(noSpan), setOutput: () => noTrace };
+  const same = (_id, fn) => fn();
+  const call = pandaprobeAgentTurn({ SpanKind: pp.SpanKind, session: same, user: same }, { startTrace: (_name, _options, fn) => fn(noTrace) });
+  return {
+    name: "untraced-als-shape",
+    call,
+    flush: async () => {},
+    verify: async () => assert((await call()) === ANSWER, "untraced-als-shape answer"),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // (3) the floor: what any tracer must at least do for this shape.
 
@@ -263,6 +291,55 @@ export function pandaprobeWrappers(pp) {
     { name: "agent" },
   );
   return pandaprobeVariant("pandaprobe-wrappers", client, captured, () => session("s", () => user("u", () => agent(MESSAGES))));
+}
+
+/**
+ * Off means off: the agent turn (startTrace + t.span, or trace(fn) + span(fn)) through a client that
+ * records nothing, `enabled: false` or `sampleRate: 0` (every trace not sampled). It must cost next
+ * to nothing beside untraced-als; verify checks that nothing is sent.
+ */
+function pandaprobeOff(pp, name, options, wrappers) {
+  const captured = { requests: 0, keep: false, bodies: [] };
+  const client = new pp.Client(
+    {
+      apiKey: "k",
+      projectName: "p",
+      endpoint: "http://127.0.0.1:9",
+      ...options,
+      exporter: { enqueue: () => captured.requests++, flush: () => Promise.resolve(), shutdown: () => Promise.resolve() },
+    },
+    {},
+  );
+  const call = wrappers ? wrapperTurn(pp, client) : pandaprobeAgentTurn(pp, client);
+  return {
+    name,
+    client,
+    captured,
+    call,
+    flush: () => client.flush(),
+    verify: async () => {
+      for (let i = 0; i < 20; i++) assert((await call()) === ANSWER, `${name}: answer`);
+      await client.flush();
+      assert(captured.requests === 0, `${name}: ${captured.requests} requests for traces not recorded`);
+    },
+  };
+}
+
+/** The wrapper form of the agent turn, as pandaprobeWrappers runs it. */
+function wrapperTurn(pp, client) {
+  const { session, user, SpanKind } = pp;
+  const tRetrieve = client.span(retrieve, { name: "retrieve", kind: SpanKind.RETRIEVER });
+  const tLlm = client.span(callModel, { name: "llm", kind: SpanKind.LLM });
+  const tFormat = client.span(format, { name: "format", kind: SpanKind.TOOL });
+  const agent = client.trace(
+    async function agent(messages) {
+      const docs = await tRetrieve(lastUserContent(messages));
+      const answer = await tLlm(messages, docs);
+      return tFormat(answer);
+    },
+    { name: "agent" },
+  );
+  return () => session("s", () => user("u", () => agent(MESSAGES)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,6 +539,12 @@ export async function langfuseNoExport() {
 export function variantFactories(pp) {
   return {
     untraced: () => untraced(),
+    "untraced-als": () => untracedAls(),
+    "untraced-als-shape": () => untracedAlsShape(pp),
+    disabled: () => pandaprobeOff(pp, "disabled", { enabled: false }, false),
+    unsampled: () => pandaprobeOff(pp, "unsampled", { sampleRate: 0 }, false),
+    "disabled-wrappers": () => pandaprobeOff(pp, "disabled-wrappers", { enabled: false }, true),
+    "unsampled-wrappers": () => pandaprobeOff(pp, "unsampled-wrappers", { sampleRate: 0 }, true),
     floor: () => floor(),
     pandaprobe: () => pandaprobe(pp),
     "pandaprobe-http": () => pandaprobeHttp(pp),

@@ -15,7 +15,7 @@ const CALLS = Number(process.env.BENCH_CALLS ?? 1000);
 
 V.installFetchTripwire();
 const names = namesArg.split(",");
-const needsSdk = names.some((n) => n.startsWith("pandaprobe"));
+const needsSdk = names.some((n) => n.startsWith("pandaprobe") || /^(disabled|unsampled|untraced-als-shape)/.test(n));
 const pp = needsSdk ? await import(pathToFileURL(bundlePath).href) : undefined;
 const factories = V.variantFactories(pp);
 

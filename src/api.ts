@@ -1,6 +1,7 @@
 /** The public surface shared by every runtime entry (Node, browsers). */
 export { Client, type ScoreOptions } from "./client/client.js";
 export type { PandaProbeOptions } from "./config/options.js";
+export type { Mask, MaskField } from "./export/controls.js";
 export type { ContextManager } from "./context/context-manager.js";
 export type { Context } from "./trace/trace-context.js";
 export { getSessionId, getUserId, session, setSession, setUser, user } from "./trace/scope.js";

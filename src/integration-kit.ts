@@ -9,3 +9,4 @@ export { DEV } from "./base/dev.js";
 export { assertIds, assertKnownKeys, assertOptionalString, assertPlainObject, assertTags } from "./base/guards.js";
 export { traceInputFromArgs, traceOutputFromResult } from "./wire/messages.js";
 export { withCurrentSpan } from "./trace/run-in.js";
+export { withhold, type RecordSwitches } from "./trace/withhold.js";

@@ -6,6 +6,8 @@ export type PandaProbeErrorCode =
   | "network_error"
   | "serialization"
   | "storage"
+  /** The `mask` option threw: the value it failed on was recorded as "[mask failed]". */
+  | "mask"
   | "internal";
 
 /** Every error the SDK reports through `onError` or throws at an API boundary. */

@@ -4,6 +4,7 @@ import { configError, resolveConfig, type PandaProbeOptions, type ResolvedConfig
 import { activeContext } from "../trace/trace-context.js";
 import { PandaProbeError } from "../base/errors.js";
 import { createPipeline, type TracePipeline } from "../export/pipeline.js";
+import { dataControls, traceFraction } from "../export/controls.js";
 import type { Exporter } from "../export/types.js";
 import { ScoreDataType } from "../wire/enums.js";
 import {
@@ -71,6 +72,7 @@ export class Client {
   declare private readonly pipeline: TracePipeline | undefined;
   declare private readonly handlers: Set<ErrorHandler>;
   declare private readonly report: ((error: PandaProbeError) => void) | undefined;
+  declare private readonly control: ((data: object) => void) | undefined;
   declare private readonly stopFlushOnExit: (() => void) | undefined;
   declare private stopping: Promise<void> | undefined;
 
@@ -89,7 +91,10 @@ export class Client {
     const exporter = (this.exporter = config.exporter ?? platform.createExporter(config, { report, log }));
     const { environment, release, maxPayloadSize } = config;
     const hold = platform.spanHold?.(config);
-    this.pipeline = createPipeline({ exporter, environment, release, maxPayloadSize, hold, report, log });
+    const control = (this.control = dataControls(config, report));
+    const rate = config.sampleRate ?? 1;
+    const sampled = rate < 1 ? (traceId: string) => traceFraction(traceId) < rate : undefined;
+    this.pipeline = createPipeline({ exporter, environment, release, maxPayloadSize, hold, report, log, sampled, control });
     this.stopFlushOnExit = platform.flushOnExit?.(() => this.flush());
   }
 
@@ -164,7 +169,8 @@ export class Client {
     const problem = scoreValueProblem(String(value), dataType);
     // The backend would refuse it with a 422 after the call returned: said where the mistake is, or reported in production.
     if (problem && DEV && process.env.NODE_ENV !== "production") throw new TypeError(`PandaProbe: ${problem}.`);
-    if (!this.exporter) return;
+    // A score of a trace not sampled goes where its trace went: nowhere.
+    if (!this.exporter || this.pipeline?.sampled?.(traceId) === false) return;
     if (problem) {
       return this.report?.(new PandaProbeError("http_error", `PandaProbe: score "${name}" not sent: ${problem}.`, { status: 422 }));
     }
@@ -178,6 +184,7 @@ export class Client {
       // An array or a string (production builds skip the check) would have the score refused.
       metadata: jsonObject(options?.metadata),
     };
+    this.control?.(body);
     this.exporter.enqueue({ path: "/evaluations/trace-scores", body: JSON.stringify(body), traceId });
   }
 

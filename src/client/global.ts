@@ -109,11 +109,16 @@ export function trace(target: object, propertyKey: string | symbol, descriptor: 
 export function trace(options?: TraceDecoratorOptions): MethodDecoratorForEither;
 export function trace(...args: unknown[]): unknown {
   const [first, second] = args;
-  const wrap = (options: TraceDecoratorOptions | undefined) => (method: AnyFunction, name: string) =>
-    traceFunction(() => getClient()?.recorder(), method, traceFnOptions(options, name));
+  const wrap = (options: TraceDecoratorOptions | undefined) => (method: AnyFunction, name: string) => traced(method, traceFnOptions(options, name));
   if (isLegacyCall(args) || isMethodContext(second)) return decorate(wrap(undefined), args);
   if (isDecoratorOptions(args)) return decoratorFactory(wrap(first as TraceDecoratorOptions | undefined));
-  return traceFunction(() => getClient()?.recorder(), first as AnyFunction, second as TraceFnOptions | undefined);
+  return traced(first as AnyFunction, second as TraceFnOptions | undefined);
+}
+
+/** fn as a trace recorded by the client its options name, else by the global one. */
+function traced(fn: AnyFunction, options: TraceFnOptions | undefined): AnyFunction {
+  const client = options?.client;
+  return traceFunction(() => (client ?? getClient())?.recorder(), fn, options);
 }
 
 /**

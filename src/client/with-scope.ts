@@ -7,6 +7,7 @@ import { spanOptions, traceOptions, type WithSpanOptions, type WithTraceOptions 
 import { Trace } from "../trace/trace.js";
 import type { Span } from "../trace/span.js";
 import { getCurrentTrace, startTrace } from "./global.js";
+import type { Client } from "./client.js";
 
 /** Runs fn inside a new trace; the trace ends (ERROR if fn throws) when fn settles. */
 export function withTrace<T>(name: string, fn: (trace: Trace) => T | Promise<T>): Promise<T>;
@@ -17,7 +18,8 @@ export async function withTrace<T>(
   maybeFn?: (trace: Trace) => T | Promise<T>,
 ): Promise<T> {
   const [options, fn] = typeof optionsOrFn === "function" ? [undefined, optionsOrFn] : [optionsOrFn, maybeFn!];
-  return startTrace(name, traceOptions(options), fn);
+  const client = options?.client as Client | undefined;
+  return client ? client.startTrace(name, traceOptions(options), fn) : startTrace(name, traceOptions(options), fn);
 }
 
 /**

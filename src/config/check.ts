@@ -3,7 +3,7 @@ import { DEFAULT_ENDPOINT } from "../wire/endpoint.js";
 import { projectNameProblem } from "../wire/limits.js";
 import { configError, type PandaProbeOptions, type ResolvedConfig } from "./options.js";
 
-export type Kind = "string" | "nonEmptyString" | "boolean" | "positiveInt" | "nonNegativeInt" | "positiveNumber" | "function" | "exporter";
+export type Kind = "string" | "nonEmptyString" | "boolean" | "positiveInt" | "nonNegativeInt" | "positiveNumber" | "fraction" | "function" | "exporter";
 
 /** The single source of truth for option names and their types (their variables: `config/env.ts`). */
 export const KINDS: Record<keyof PandaProbeOptions, Kind> = {
@@ -26,6 +26,10 @@ export const KINDS: Record<keyof PandaProbeOptions, Kind> = {
   dangerouslyAllowBrowser: "boolean",
   queueDir: "nonEmptyString",
   maxQueueBytes: "positiveInt",
+  mask: "function",
+  recordInputs: "boolean",
+  recordOutputs: "boolean",
+  sampleRate: "fraction",
 };
 
 const KNOWN = Object.keys(KINDS) as (keyof PandaProbeOptions)[];
@@ -46,6 +50,7 @@ const CHECKS: Record<Kind, [(value: unknown) => boolean, string]> = {
   positiveInt: [(v) => isNumber(v) && Number.isInteger(v) && v >= 1, "a positive integer"],
   nonNegativeInt: [(v) => isNumber(v) && Number.isInteger(v) && v >= 0, "an integer >= 0"],
   positiveNumber: [(v) => isNumber(v) && Number.isFinite(v) && v > 0, "a positive number"],
+  fraction: [(v) => isNumber(v) && v >= 0 && v <= 1, "a number from 0 to 1"],
 };
 
 function suggest(key: string): string {

@@ -4,7 +4,7 @@ import { configError, type PandaProbeOptions, type ResolvedConfig } from "./opti
 export type Env = Record<string, string | undefined>;
 
 /** Options whose values are objects or functions, which no variable can hold. */
-const NO_VARIABLE = ["fetch", "exporter", "dangerouslyAllowBrowser"];
+const NO_VARIABLE = ["fetch", "exporter", "dangerouslyAllowBrowser", "mask"];
 
 /**
  * The options `PANDAPROBE_*` variables set (`batchSize` from PANDAPROBE_BATCH_SIZE, ...), parsed

@@ -1,6 +1,7 @@
 import { PandaProbeError } from "../base/errors.js";
 import { DEFAULT_ENDPOINT } from "../wire/endpoint.js";
 import type { Exporter } from "../export/types.js";
+import type { Mask } from "../export/controls.js";
 
 /** Options of `init()` / `new Client()`. Every one can also come from a `PANDAPROBE_*` variable. */
 export interface PandaProbeOptions {
@@ -40,6 +41,21 @@ export interface PandaProbeOptions {
   queueDir?: string;
   /** Bytes `queueDir` may hold; past it the oldest traces are deleted (reported as `queue_overflow`). */
   maxQueueBytes?: number;
+  /**
+   * Sees every value this client records (inputs, outputs, metadata, model parameters, error
+   * messages, score metadata) as a JSON copy, before it is serialized, and returns what to record.
+   * One that throws has the value recorded as "[mask failed]" and is reported once (`mask`).
+   */
+  mask?: Mask;
+  /** `false`: no trace or span of this client records its input. */
+  recordInputs?: boolean;
+  /** `false`: no trace or span of this client records its output. */
+  recordOutputs?: boolean;
+  /**
+   * Share of traces recorded, 0 to 1 (default 1). Decided once per trace from its id, so every
+   * tier and every upsert agree; the others cost next to nothing and their scores are dropped.
+   */
+  sampleRate?: number;
 }
 
 export interface ResolvedConfig {
@@ -62,6 +78,12 @@ export interface ResolvedConfig {
   dangerouslyAllowBrowser: boolean;
   queueDir: string | undefined;
   maxQueueBytes: number;
+  mask: Mask | undefined;
+  /** Unset: true (left out of the defaults, which every page ships). */
+  recordInputs: boolean | undefined;
+  recordOutputs: boolean | undefined;
+  /** Unset: 1. */
+  sampleRate: number | undefined;
 }
 
 const DEFAULTS = {

@@ -22,6 +22,10 @@ export interface PipelineOptions {
   report(error: PandaProbeError): void;
   /** Present only in debug mode. */
   log: ((message: string) => void) | undefined;
+  /** Whether a trace id is kept (sampling); absent: all are. */
+  sampled?: ((traceId: string) => boolean) | undefined;
+  /** The client's mask and record switches over each wire object, in place (controls.ts). */
+  control?: ((data: object) => void) | undefined;
 }
 
 export interface TracePipeline extends Recorder {
@@ -51,7 +55,7 @@ export interface TracePipeline extends Recorder {
  * class's private members would ship their names to every page.
  */
 export function createPipeline(options: PipelineOptions): TracePipeline {
-  const { exporter, maxPayloadSize, report, log } = options;
+  const { exporter, maxPayloadSize, report, log, sampled, control } = options;
   const environment = clampShort(options.environment);
   const release = clampShort(options.release);
   let successor: Recorder | undefined;
@@ -91,6 +95,9 @@ export function createPipeline(options: PipelineOptions): TracePipeline {
       let header: TraceHeader, spans: SpanData[];
       try {
         [header, spans] = data();
+        // Traces of this client were sampled when they began; this catches logTrace's.
+        if (sampled && !sampled(header.trace_id)) return;
+        if (control) [header, ...spans].forEach(control);
       } catch (error) {
         return failed(error);
       }
@@ -99,6 +106,7 @@ export function createPipeline(options: PipelineOptions): TracePipeline {
       if (hold) return hold.take(header, spans, phase);
       send(header, phase === "ended" ? spans.filter((span) => !isOpen(span)) : spans);
     },
+    sampled,
     flush,
     handOver(next) {
       flush();

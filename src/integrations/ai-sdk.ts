@@ -17,14 +17,14 @@ import type {
 } from "@ai-sdk/provider";
 // The public signature names only the `ai` peer's types: @ai-sdk/provider is not one of ours.
 import type { LanguageModelMiddleware } from "ai";
-import { getClient, type TokenUsage } from "pandaprobe";
+import type { TokenUsage } from "pandaprobe";
 import { DEV, assertIds, assertKnownKeys, assertOptionalString } from "pandaprobe/integration-kit";
-import { openLlmCall, safeParameters, type IntegrationIds, type LlmCall } from "./llm-call.js";
+import { activeClient, INTEGRATION_OPTION_KEYS, openLlmCall, safeParameters, type IntegrationOptions, type LlmCall } from "./llm-call.js";
 import { assistantMessage, isObject, numberOr, parseArguments, recordResult, reportedUsage, type ToolUse } from "./openai-record.js";
 
 export { pandaprobeTelemetry, type PandaProbeTelemetry, type PandaProbeTelemetryOptions } from "./ai-telemetry.js";
 
-export interface PandaProbeMiddlewareOptions extends IntegrationIds {
+export interface PandaProbeMiddlewareOptions extends IntegrationOptions {
   /** Name of the LLM spans (and of standalone traces); by default `ai.generate` / `ai.stream`. */
   name?: string;
 }
@@ -32,11 +32,11 @@ export interface PandaProbeMiddlewareOptions extends IntegrationIds {
 export function pandaprobeMiddleware(options?: PandaProbeMiddlewareOptions): LanguageModelMiddleware {
   // Checked here: inside a model call a bad id would only make tracing fail, silently.
   if (DEV && process.env.NODE_ENV !== "production") {
-    assertKnownKeys(options, ["sessionId", "userId", "name"], "pandaprobeMiddleware() option");
+    assertKnownKeys(options, [...INTEGRATION_OPTION_KEYS, "name"], "pandaprobeMiddleware() option");
     assertIds(options);
     assertOptionalString(options?.name, "span name");
   }
-  const ids: IntegrationIds | undefined = options && { sessionId: options.sessionId, userId: options.userId };
+  const ids: IntegrationOptions | undefined = options && { ...options };
   const name = options?.name;
   return {
     specificationVersion: "v3",
@@ -79,11 +79,11 @@ function startCall(
   name: string,
   params: LanguageModelV3CallOptions,
   model: LanguageModelV3,
-  ids: IntegrationIds | undefined,
+  ids: IntegrationOptions | undefined,
   streaming: boolean,
 ): ModelCall | undefined {
   try {
-    if (!getClient()?.enabled) return undefined;
+    if (!activeClient(ids)) return undefined;
     const call = openLlmCall(name, { messages: promptMessages(params.prompt) }, ids);
     if (!call) return undefined;
     call.span.setModel(model.modelId);

@@ -15,7 +15,7 @@ import {
   openLlmCall,
   safeParameters,
   wrapDerivedClients,
-  type IntegrationIds,
+  type IntegrationOptions,
   type LlmCall,
 } from "./llm-call.js";
 import {
@@ -30,7 +30,7 @@ import {
 import { observeResult } from "./anthropic-promise.js";
 import { isAsyncIterable, observeStream, type StreamEnd } from "./sdk-hooks.js";
 
-export type { IntegrationIds as AnthropicWrapOptions } from "./llm-call.js";
+export type { IntegrationOptions as AnthropicWrapOptions } from "./llm-call.js";
 
 const SPAN_NAME = "anthropic-messages";
 
@@ -41,7 +41,7 @@ type Create = (this: unknown, ...args: unknown[]) => unknown;
  * imperative ones for the trace opened outside any active trace. A client wrapped already is
  * returned as is: the first wrap's ids stay. Clients derived by `withOptions()` are traced alike.
  */
-export function wrapAnthropic<T>(client: T, options?: IntegrationIds): T {
+export function wrapAnthropic<T>(client: T, options?: IntegrationOptions): T {
   const ids = integrationIds(options, "wrapAnthropic()");
   const messages = (client as { messages?: { create?: unknown } } | null | undefined)?.messages;
   if (typeof messages !== "object" || messages === null) return client;
@@ -56,7 +56,7 @@ export function wrapAnthropic<T>(client: T, options?: IntegrationIds): T {
   return client;
 }
 
-function tracedCreate(create: Create, self: unknown, args: unknown[], ids: IntegrationIds | undefined): unknown {
+function tracedCreate(create: Create, self: unknown, args: unknown[], ids: IntegrationOptions | undefined): unknown {
   const call = safely(() => openCall(args[0], ids));
   if (!call) return create.apply(self, args);
   let result: unknown;
@@ -79,7 +79,7 @@ function tracedCreate(create: Create, self: unknown, args: unknown[], ids: Integ
   return result;
 }
 
-function openCall(params: unknown, ids: IntegrationIds | undefined): LlmCall | undefined {
+function openCall(params: unknown, ids: IntegrationOptions | undefined): LlmCall | undefined {
   const request = (typeof params === "object" && params !== null ? params : {}) as AnthropicRequest;
   const call = openLlmCall(SPAN_NAME, requestMessages(request), ids);
   if (!call) return undefined;

@@ -11,13 +11,13 @@
  * children. Every other command passes straight through. The response is the SDK's own object;
  * its event stream is watched in place as the caller reads it.
  */
-import { integrationIds, type IntegrationIds } from "./llm-call.js";
+import { integrationIds, type IntegrationOptions } from "./llm-call.js";
 import { isObject, type Obj } from "./openai-record.js";
 import { ConverseAnswer, converseMessages, converseParameters } from "./bedrock-converse.js";
 import { decodeBody, InvokeAnswer, invokeMessages, invokeParameters, invokeResult } from "./bedrock-invoke.js";
 import { callWatched, patchMethod, recordStream, startProviderCall, type CallRequest, type ProviderApi } from "./provider-call.js";
 
-export type WrapBedrockOptions = IntegrationIds;
+export type WrapBedrockOptions = IntegrationOptions;
 
 interface Operation {
   api: ProviderApi;

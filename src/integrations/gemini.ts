@@ -10,12 +10,12 @@
  * so each turn is traced too, with the history it sent. The stream is the SDK's own async
  * generator, watched in place.
  */
-import { integrationIds, type IntegrationIds } from "./llm-call.js";
+import { integrationIds, type IntegrationOptions } from "./llm-call.js";
 import { isObject, type Obj } from "./openai-record.js";
 import { geminiMessages, geminiParameters, geminiResult, GeminiAnswer } from "./gemini-content.js";
 import { callWatched, patchMethod, recordStream, startProviderCall, type ProviderApi } from "./provider-call.js";
 
-export type WrapGeminiOptions = IntegrationIds;
+export type WrapGeminiOptions = IntegrationOptions;
 
 const generate: ProviderApi = {
   name: "gemini-generate",

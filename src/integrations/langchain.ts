@@ -15,13 +15,23 @@ import {
   getClient,
   getCurrentSpan,
   getCurrentTrace,
-  startTrace,
+  type Client,
   type Span,
   type SpanKind,
   type SpanOptions,
   type Trace,
 } from "pandaprobe";
-import { DEV, assertIds, assertKnownKeys, assertPlainObject, assertTags, traceInputFromArgs, traceOutputFromResult } from "pandaprobe/integration-kit";
+import {
+  DEV,
+  assertIds,
+  assertKnownKeys,
+  assertPlainObject,
+  assertTags,
+  traceInputFromArgs,
+  traceOutputFromResult,
+  withhold,
+  type RecordSwitches,
+} from "pandaprobe/integration-kit";
 import {
   llmOutput,
   modelParameters,
@@ -35,7 +45,9 @@ import {
   unwrapSingle,
 } from "./langchain-convert.js";
 
-export interface LangChainHandlerOptions {
+export interface LangChainHandlerOptions extends RecordSwitches {
+  /** The client whose project the traces this handler opens go to; by default the global one (`init()`). */
+  client?: Client;
   /** Beats `session()` and `setSession()` for the traces this handler opens. */
   sessionId?: string;
   /** Beats `user()` and `setUser()` for the traces this handler opens. */
@@ -74,7 +86,7 @@ interface Run {
 }
 
 const DEFAULT_IDLE_TIMEOUT = 300;
-const OPTION_KEYS = ["sessionId", "userId", "tags", "metadata", "idleTimeout"];
+const OPTION_KEYS = ["sessionId", "userId", "tags", "metadata", "idleTimeout", "client", "recordInputs", "recordOutputs"];
 
 /**
  * Checked where the developer passes them: a typo'd key would be ignored, and an ill-typed id, tag
@@ -127,6 +139,8 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
   private readonly tags: string[] | undefined;
   private readonly traceMetadata: Record<string, unknown> | undefined;
   private readonly idleTimeoutMs: number;
+  private readonly client: Client | undefined;
+  private readonly switches: RecordSwitches;
   private readonly runs = new Map<string, Run>();
 
   constructor(options: LangChainHandlerOptions = {}) {
@@ -137,6 +151,8 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
     this.tags = options.tags;
     this.traceMetadata = options.metadata;
     this.idleTimeoutMs = (options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT) * 1000;
+    this.client = options.client;
+    this.switches = { recordInputs: options.recordInputs, recordOutputs: options.recordOutputs };
     this.raiseError = false;
     this.awaitHandlers = true;
   }
@@ -371,21 +387,28 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
   }
 
   private openTree(runId: string, name: string, options: SpanOptions, input: unknown): { span: Span; tree: RunTree } | undefined {
-    if (!getClient()?.enabled) return undefined;
+    const client = this.client ?? getClient();
+    if (!client?.enabled) return undefined;
     const host = getCurrentTrace();
+    const { recordInputs } = this.switches;
+    const spanOptions = recordInputs === false ? { ...options, input: undefined } : options;
     let trace: Trace | undefined;
     let span: Span;
     if (host && !host.ended) {
-      span = (getCurrentSpan() ?? host).span(name, options);
+      span = withhold((getCurrentSpan() ?? host).span(name, spanOptions), this.switches);
     } else {
-      trace = startTrace(this.traceName(name), {
-        input: traceInputFromArgs([input]),
-        sessionId: this.sessionId,
-        userId: this.userId,
-        tags: this.tags,
-        metadata: this.traceMetadata,
-      });
-      span = trace.span(name, options);
+      trace = withhold(
+        client.startTrace(this.traceName(name), {
+          input: recordInputs === false ? undefined : traceInputFromArgs([input]),
+          sessionId: this.sessionId,
+          userId: this.userId,
+          tags: this.tags,
+          metadata: this.traceMetadata,
+        }),
+        this.switches,
+      );
+      // Kept even when not sampled (its spans record nothing), so the tree's later runs join it.
+      span = trace.span(name, spanOptions);
     }
     return { span, tree: { rootRunId: runId, trace, runIds: [runId], lastEvent: Date.now(), timer: undefined, closed: false } };
   }

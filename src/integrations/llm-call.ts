@@ -1,22 +1,32 @@
-import { getClient, getCurrentSpan, getCurrentTrace, startTrace, type Span, type Trace } from "pandaprobe";
-import { DEV, assertIds, assertKnownKeys, traceInputFromArgs, traceOutputFromResult } from "pandaprobe/integration-kit";
+import { getClient, getCurrentSpan, getCurrentTrace, type Client, type Span } from "pandaprobe";
+import { DEV, assertIds, assertKnownKeys, traceInputFromArgs, traceOutputFromResult, withhold, type RecordSwitches } from "pandaprobe/integration-kit";
 
-/** Ids given to a wrapper or integration constructor: explicit, so they beat scoped ones. */
-export interface IntegrationIds {
+/** What a wrapper or integration is given: ids (explicit, so they beat scoped ones), its client, its record switches. */
+export interface IntegrationOptions extends RecordSwitches {
   sessionId?: string;
   userId?: string;
+  /** The client whose project the traces this wrapper opens go to; by default the global one (`init()`). */
+  client?: Client;
 }
 
+export const INTEGRATION_OPTION_KEYS = ["sessionId", "userId", "client", "recordInputs", "recordOutputs"];
+
 /**
- * A wrapper's ids, checked where the developer passes them: a typo'd key or a non-string id would
- * otherwise only fail inside each traced call, where tracing swallows it and records nothing.
+ * A wrapper's options, checked where the developer passes them: a typo'd key or a non-string id
+ * would otherwise only fail inside each traced call, where tracing swallows it and records nothing.
  */
-export function integrationIds(options: IntegrationIds | undefined, what: string): IntegrationIds | undefined {
+export function integrationIds(options: IntegrationOptions | undefined, what: string): IntegrationOptions | undefined {
   if (DEV && process.env.NODE_ENV !== "production") {
-    assertKnownKeys(options, ["sessionId", "userId"], `${what} option`);
+    assertKnownKeys(options, INTEGRATION_OPTION_KEYS, `${what} option`);
     assertIds(options);
   }
-  return options ? { sessionId: options.sessionId, userId: options.userId } : undefined;
+  return options && { ...options };
+}
+
+/** The client a wrapper records with: its own, else the global one; undefined when that one is off. */
+export function activeClient(options: IntegrationOptions | undefined): Client | undefined {
+  const client = options?.client ?? getClient();
+  return client?.enabled ? client : undefined;
 }
 
 /** Knobs worth recording; anything else a request carries (keys, headers, user data) is left out. */
@@ -63,28 +73,35 @@ export interface LlmCall {
 }
 
 /**
- * Opens an LLM span for a model call: nested in the current span or trace when there is one,
- * otherwise in a trace of its own that takes the explicit, then scoped, then imperative ids.
- * Returns undefined when tracing is off, so the caller passes straight through.
+ * Opens an LLM span for a model call: nested in the current span or trace when there is one (and
+ * recorded only if that trace is), otherwise in a trace of its own on the wrapper's client that
+ * takes the explicit, then scoped, then imperative ids. Returns undefined when nothing is
+ * recorded, so the caller passes straight through.
  */
-export function openLlmCall(name: string, messages: unknown, ids: IntegrationIds | undefined): LlmCall | undefined {
-  if (!getClient()?.enabled) return undefined;
+export function openLlmCall(name: string, messages: unknown, options: IntegrationOptions | undefined): LlmCall | undefined {
+  const client = activeClient(options);
+  if (!client) return undefined;
+  const input = options?.recordInputs === false ? undefined : messages;
   const trace = getCurrentTrace();
-  const parent: Span | Trace | undefined = trace && !trace.ended ? (getCurrentSpan() ?? trace) : undefined;
-  if (parent) {
-    const span = parent.span(name, { kind: "LLM", input: messages });
+  if (trace && !trace.ended) {
+    if (!trace.recording) return undefined;
+    const span = withhold((getCurrentSpan() ?? trace).span(name, { kind: "LLM", input }), options, true);
     return {
       span,
       succeed: (output) => span.setOutput(output).end(),
       fail: (error) => span.setError(error).end(),
     };
   }
-  const standalone = startTrace(name, {
-    input: traceInputFromArgs([messages]),
-    sessionId: ids?.sessionId,
-    userId: ids?.userId,
-  });
-  const span = standalone.span(name, { kind: "LLM", input: messages });
+  const standalone = withhold(
+    client.startTrace(name, {
+      input: input === undefined ? undefined : traceInputFromArgs([messages]),
+      sessionId: options?.sessionId,
+      userId: options?.userId,
+    }),
+    options,
+  );
+  if (!standalone.recording) return undefined;
+  const span = withhold(standalone.span(name, { kind: "LLM", input }), options, true);
   return {
     span,
     succeed: (output) => {

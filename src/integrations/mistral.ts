@@ -9,7 +9,7 @@
  * when read with `for await`; each event reaches the caller as the SDK made it.
  */
 import type { TokenUsage } from "pandaprobe";
-import { integrationIds, type IntegrationIds } from "./llm-call.js";
+import { integrationIds, type IntegrationOptions } from "./llm-call.js";
 import {
   assistantMessage,
   isObject,
@@ -22,7 +22,7 @@ import {
 } from "./openai-record.js";
 import { callWatched, patchMethod, recordStream, startProviderCall, type ProviderApi } from "./provider-call.js";
 
-export type WrapMistralOptions = IntegrationIds;
+export type WrapMistralOptions = IntegrationOptions;
 
 /** Request settings worth recording (the SDK's camelCase names). */
 const PARAMETERS = [

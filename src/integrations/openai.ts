@@ -8,14 +8,13 @@
  * `runTools()`) are traced through them, and so are the clients `withOptions()` derives. Everything
  * else on the client is left alone.
  */
-import { getClient } from "pandaprobe";
-import { integrationIds, isWrapped, markWrapped, openLlmCall, safeParameters, wrapDerivedClients, type IntegrationIds } from "./llm-call.js";
+import { activeClient, integrationIds, isWrapped, markWrapped, openLlmCall, safeParameters, wrapDerivedClients, type IntegrationOptions } from "./llm-call.js";
 import { chatCompletionsApi } from "./openai-chat.js";
 import { hookResult } from "./openai-hook.js";
 import { isObject, RecordedCall, type OpenAIApi } from "./openai-record.js";
 import { responsesApi } from "./openai-responses.js";
 
-export type WrapOpenAIOptions = IntegrationIds;
+export type WrapOpenAIOptions = IntegrationOptions;
 
 type Create = (...args: unknown[]) => unknown;
 interface Resource {
@@ -40,14 +39,14 @@ export function wrapOpenAI<T>(client: T, options?: WrapOpenAIOptions): T {
   return client;
 }
 
-function patchCreate(resource: Resource | undefined, api: OpenAIApi, ids: IntegrationIds | undefined): void {
+function patchCreate(resource: Resource | undefined, api: OpenAIApi, ids: IntegrationOptions | undefined): void {
   if (!isObject(resource) || typeof resource.create !== "function" || isWrapped(resource.create)) return;
   const original = resource.create as Create;
   const create = markWrapped((...args: unknown[]) => tracedCreate(resource, original, args, api, ids));
   Object.defineProperty(resource, "create", { value: create, writable: true, configurable: true, enumerable: false });
 }
 
-function tracedCreate(resource: Resource, original: Create, args: unknown[], api: OpenAIApi, ids: IntegrationIds | undefined) {
+function tracedCreate(resource: Resource, original: Create, args: unknown[], api: OpenAIApi, ids: IntegrationOptions | undefined) {
   const recorded = startCall(api, args[0], ids);
   if (!recorded) return original.apply(resource, args);
   let result: unknown;
@@ -65,9 +64,9 @@ function tracedCreate(resource: Resource, original: Create, args: unknown[], api
 }
 
 /** Opens the LLM span, or returns undefined when tracing is off (the call then passes straight through). */
-function startCall(api: OpenAIApi, request: unknown, ids: IntegrationIds | undefined): RecordedCall | undefined {
+function startCall(api: OpenAIApi, request: unknown, ids: IntegrationOptions | undefined): RecordedCall | undefined {
   try {
-    if (!getClient()?.enabled) return undefined;
+    if (!activeClient(ids)) return undefined;
     const body = isObject(request) ? request : {};
     const call = openLlmCall(api.name, api.input(body), ids);
     if (!call) return undefined;

@@ -4,8 +4,7 @@
  * chunk by chunk as the caller reads it. The bookkeeping (first outcome wins, TOOL children,
  * abandoned and failed streams) is RecordedCall's, as for OpenAI.
  */
-import { getClient } from "pandaprobe";
-import { isWrapped, markWrapped, openLlmCall, type IntegrationIds } from "./llm-call.js";
+import { activeClient, isWrapped, markWrapped, openLlmCall, type IntegrationOptions } from "./llm-call.js";
 import { RecordedCall, type OpenAIApi } from "./openai-record.js";
 import { observeGenerator, observeStream, type StreamEnd } from "./sdk-hooks.js";
 
@@ -23,11 +22,11 @@ export interface CallRequest {
 export function startProviderCall(
   api: ProviderApi,
   read: () => CallRequest,
-  ids: IntegrationIds | undefined,
+  ids: IntegrationOptions | undefined,
   streaming: boolean,
 ): RecordedCall | undefined {
   try {
-    if (!getClient()?.enabled) return undefined;
+    if (!activeClient(ids)) return undefined;
     const request = read();
     const call = openLlmCall(api.name, request.messages, ids);
     if (!call) return undefined;

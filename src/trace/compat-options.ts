@@ -6,6 +6,7 @@ import type { SpanKind } from "../wire/enums.js";
 import type { SpanFnOptions, TraceFnOptions } from "./decorators.js";
 import type { SpanOptions } from "./span.js";
 import type { TraceOptions } from "./trace.js";
+import type { RecorderSource } from "./recorder.js";
 
 export interface WithTraceOptions {
   input?: unknown;
@@ -13,6 +14,8 @@ export interface WithTraceOptions {
   userId?: string | null;
   tags?: string[];
   metadata?: Record<string, unknown>;
+  /** The `Client` whose project the trace goes to; by default the global one (`init()`). */
+  client?: RecorderSource;
 }
 
 export interface WithSpanOptions {
@@ -56,7 +59,7 @@ export function spanOptions(options: WithSpanOptions | undefined): SpanOptions |
 }
 
 export function traceFnOptions(options: TraceDecoratorOptions | undefined, methodName: string): TraceFnOptions {
-  return { ...traceOptions(options), name: options?.name || methodName };
+  return { ...traceOptions(options), name: options?.name || methodName, client: options?.client };
 }
 
 export function spanFnOptions(options: SpanDecoratorOptions | undefined, methodName: string): SpanFnOptions {

@@ -1,6 +1,6 @@
 import { activeContext } from "./trace-context.js";
 import type { Recorder } from "./recorder.js";
-import type { Span, SpanOptions } from "./span.js";
+import type { Span } from "./span.js";
 import { Trace } from "./trace.js";
 import { formatTraceHeaders, type RemoteParent } from "./traceparent.js";
 import { CONTINUED } from "./continued-mark.js";
@@ -13,22 +13,21 @@ import type { TraceHeader } from "../wire/types.js";
  * because only its spans go out, each a child of the remote span (or top-level under the trace).
  */
 export class ContinuedTrace extends Trace {
-  declare readonly remoteParentSpanId: string | undefined;
-
   constructor(
     remote: RemoteParent,
     ids: { sessionId: string | undefined; userId: string | undefined },
     recorder: Recorder | undefined,
   ) {
-    // The name is never sent; it names the trace in debug logs only.
-    super("continued", undefined, ids, recorder);
-    (this as { traceId: string }).traceId = remote.traceId;
-    this.remoteParentSpanId = remote.parentSpanId;
+    // The name is never sent; it names the trace in debug logs only. The remote id comes first,
+    // so sampling decides as the other tier did.
+    super("continued", undefined, ids, recorder, remote.traceId);
+    // A span with no parent here is a child of the remote span.
+    this.topParentSpanId = remote.parentSpanId;
   }
 
-  /** A span with no parent here is a child of the remote span. */
-  override openSpan(name: string, options: SpanOptions | undefined, parentSpanId: string | undefined): Span {
-    return super.openSpan(name, options, parentSpanId ?? this.remoteParentSpanId);
+  /** The remote span this tier's top-level spans hang under. */
+  get remoteParentSpanId(): string | undefined {
+    return this.topParentSpanId;
   }
 
   override header(): TraceHeader {

@@ -2,7 +2,7 @@ import { DEV } from "../base/dev.js";
 import { activeContext } from "./trace-context.js";
 import { assertFunction, assertIds, assertKnownKeys, assertOptionalString } from "../base/guards.js";
 import { spanInputFromArgs, traceInputFromArgs, traceOutputFromResult } from "../wire/messages.js";
-import type { Recorder } from "./recorder.js";
+import type { Recorder, RecorderSource } from "./recorder.js";
 import { runInSpan, runInTrace } from "./run-in.js";
 import { SPAN_OPTION_KEYS, type SpanOptions } from "./span.js";
 import { Trace, TRACE_OPTION_KEYS, type TraceOptions } from "./trace.js";
@@ -10,7 +10,11 @@ import { resolveIds } from "./ids.js";
 
 type AnyFunction = (...args: any[]) => any;
 
-export type TraceFnOptions = TraceOptions & { name?: string };
+export type TraceFnOptions = TraceOptions & {
+  name?: string;
+  /** The `Client` whose project the traces go to; by default the global one (`init()`). */
+  client?: RecorderSource;
+};
 export type SpanFnOptions = Omit<SpanOptions, "input" | "modelParameters"> & { name?: string };
 
 /** The wrapper keeps fn's name and arity, so stack traces and frameworks that read them see fn. */
@@ -32,7 +36,7 @@ export function traceFunction<F extends AnyFunction>(
 ): F {
   if (DEV && process.env.NODE_ENV !== "production") {
     assertFunction(fn, "trace()'s argument");
-    assertKnownKeys(options, [...TRACE_OPTION_KEYS, "name"], "trace() option");
+    assertKnownKeys(options, [...TRACE_OPTION_KEYS, "name", "client"], "trace() option");
     assertOptionalString(options?.name, "trace name");
     assertIds(options);
   }
@@ -42,7 +46,7 @@ export function traceFunction<F extends AnyFunction>(
     if (recorder === undefined) return fn.apply(this, args);
     const ctx = activeContext();
     const trace = new Trace(name, options, resolveIds(options, ctx), recorder);
-    if (options?.input === undefined) trace.setInput(traceInputFromArgs(args));
+    if (options?.input === undefined && trace.recording) trace.setInput(traceInputFromArgs(args));
     return runInTrace(ctx, trace, () => fn.apply(this, args), traceOutputFromResult);
   }, fn);
 }
@@ -60,8 +64,7 @@ export function spanFunction<F extends AnyFunction>(fn: F, options?: SpanFnOptio
     const ctx = activeContext();
     const trace = ctx.trace;
     if (trace === undefined || !trace.recording || trace.ended) return fn.apply(this, args);
-    const parent = ctx.span?.trace === trace ? ctx.span.spanId : undefined;
-    const span = trace.openSpan(name, spanOptions, parent);
+    const span = trace.openSpan(name, spanOptions, ctx.span?.trace === trace ? ctx.span : undefined);
     span.setInput(spanInputFromArgs(args));
     return runInSpan(ctx, span, () => fn.apply(this, args), true);
   }, fn);

@@ -13,6 +13,16 @@ export interface Recorder {
    * reported. Never throws.
    */
   record(data: () => [TraceHeader, SpanData[]], phase: RecordPhase): void;
+  /**
+   * Whether the trace with this id is recorded (the client's `sampleRate`). Decided from the id
+   * alone, so every tier and every upsert of one trace agree. Absent: every trace is.
+   */
+  sampled?(traceId: string): boolean;
   /** Warns once per client about an id cut to the backend's limit; development builds only. */
   warnOnce?(key: string, message: string): void;
+}
+
+/** Where `trace(fn, { client })` finds its recorder: a `Client`, seen from the trace layer. */
+export interface RecorderSource {
+  recorder(): Recorder | undefined;
 }

@@ -11,6 +11,8 @@ function runWith<T>(parent: Context, trace: Trace, span: Span | undefined, fn: (
 
 /** Runs fn with span current; ends the span when fn settles, as ERROR when it throws. */
 export function runInSpan<T>(parent: Context, span: Span, fn: () => T, captureOutput: boolean): T {
+  // A span of a trace not recorded has nothing to end: fn runs as is.
+  if (!span.trace.recording) return fn();
   return runWith(parent, span.trace, span, fn, {
     ok: (value) => {
       if (captureOutput) span.setOutput(value);
@@ -22,6 +24,8 @@ export function runInSpan<T>(parent: Context, span: Span, fn: () => T, captureOu
 
 /** Runs fn as the body of trace (no span current yet); ends it when fn settles, as ERROR when it throws. */
 export function runInTrace<T>(parent: Context, trace: Trace, fn: () => T, outputOf?: (value: unknown) => unknown): T {
+  // A trace not recorded is still current, so wrappers inside follow its decision; it has nothing to end.
+  if (!trace.recording) return withContext(newContext(parent, trace, undefined), fn);
   return runWith(parent, trace, undefined, fn, {
     ok: (value) => {
       if (outputOf) trace.setOutput(outputOf(value));

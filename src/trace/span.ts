@@ -4,7 +4,7 @@ import { SpanKind, SpanStatusCode } from "../wire/enums.js";
 import { assertOneOf, assertPlainObject, assertString } from "../base/guards.js";
 import { clampName, clampShort } from "../wire/limits.js";
 import { runInSpan } from "./run-in.js";
-import { Observation } from "./observation.js";
+import { NOT_RECORDED, Observation } from "./observation.js";
 import { jsonObject, toJsonSafe, truncateString } from "../wire/serialize.js";
 import { epochMs, isoTime, isWireTime } from "../wire/time.js";
 import { numbersOnly, tokenCounts } from "../wire/usage.js";
@@ -59,7 +59,7 @@ export function errorText(error: unknown): string {
 /** One step of a trace. Handles carry their trace and parent, so no ambient context is needed. */
 export class Span extends Observation {
   // Fields are declared and assigned in the constructor (see Observation).
-  declare readonly spanId: string;
+  declare private id: string | undefined;
   declare readonly trace: Trace;
   declare readonly parentSpanId: string | undefined;
   declare private name: string;
@@ -74,9 +74,9 @@ export class Span extends Observation {
   declare private error: string | undefined;
   declare private completionStartTime: number | undefined;
 
-  constructor(trace: Trace, name: string, options: SpanOptions | undefined, parentSpanId: string | undefined) {
+  constructor(trace: Trace, name: string, options: SpanOptions | undefined, parentSpanId: string | undefined, skip: number) {
     super();
-    this.spanId = uuid();
+    this.skip = skip;
     this.startedAt = Date.now();
     if (DEV && process.env.NODE_ENV !== "production") assertString(name, "span name");
     this.trace = trace;
@@ -96,6 +96,11 @@ export class Span extends Observation {
     }
   }
 
+  /** Made when first read: a span of a trace that is not recorded builds no id unless asked for one. */
+  get spanId(): string {
+    return (this.id ??= uuid());
+  }
+
   get ended(): boolean {
     return this.endedAt !== undefined;
   }
@@ -104,7 +109,7 @@ export class Span extends Observation {
   span(name: string, options?: SpanOptions): Span;
   span<T>(name: string, options: SpanOptions | undefined, fn: (span: Span) => T): T;
   span<T>(name: string, options?: SpanOptions, fn?: (span: Span) => T): Span | T {
-    const child = this.trace.openSpan(name, options, this.spanId);
+    const child = this.trace.openSpan(name, options, this);
     return fn === undefined ? child : runInSpan(activeContext(), child, () => fn(child), false);
   }
 
@@ -124,6 +129,7 @@ export class Span extends Observation {
   /** Keeps the model's knobs and drops anything that looks like a credential. */
   setModelParameters(parameters: Record<string, unknown>): this {
     if (DEV && process.env.NODE_ENV !== "production") assertPlainObject(parameters, "model parameters");
+    if (this.skip & NOT_RECORDED) return this;
     const kept = jsonObject(parameters) ?? {};
     for (const key in kept) if (CREDENTIAL_KEY.test(key)) delete kept[key];
     this.modelParameters = kept;
@@ -145,7 +151,7 @@ export class Span extends Observation {
 
   setError(error: unknown): this {
     this.status = "ERROR";
-    this.error = errorText(error);
+    if (!(this.skip & NOT_RECORDED)) this.error = errorText(error);
     return this;
   }
 

@@ -5,7 +5,7 @@ import { assertOneOf, assertString, assertTags } from "../base/guards.js";
 import { clampName, clampShort, MAX_ID_LENGTH } from "../wire/limits.js";
 import type { Recorder, RecordPhase } from "./recorder.js";
 import { runInSpan } from "./run-in.js";
-import { Observation } from "./observation.js";
+import { Observation, SKIP_ALL, SKIP_CHILD_INPUTS, SKIP_INPUT } from "./observation.js";
 import { errorText, Span, type SpanOptions } from "./span.js";
 import { isoTime } from "../wire/time.js";
 import { uuid } from "../wire/ids.js";
@@ -24,7 +24,7 @@ export const TRACE_OPTION_KEYS = ["input", "sessionId", "userId", "tags", "metad
 /** One logical run (a user turn of an agent) and its tree of spans. */
 export class Trace extends Observation {
   // Fields are declared and assigned in the constructor (see Observation).
-  declare readonly traceId: string;
+  declare private id: string | undefined;
   declare readonly sessionId: string | undefined;
   declare readonly userId: string | undefined;
   /** Every span opened in this trace, ended or not, in opening order. */
@@ -35,20 +35,26 @@ export class Trace extends Observation {
   declare private readonly startedAt: number;
   declare private endedAt: number | undefined;
   declare private tags: string[] | undefined;
+  /** The parent of this trace's top-level spans: a span of another tier when the trace continues one. */
+  declare protected topParentSpanId: string | undefined;
 
   constructor(
     name: string,
     options: TraceOptions | undefined,
     ids: { sessionId: string | undefined; userId: string | undefined },
     recorder: Recorder | undefined,
+    /** Given when another tier started the trace; otherwise made when first read. */
+    traceId?: string,
   ) {
     super();
-    this.traceId = uuid();
+    this.id = traceId;
     this.spans = [];
     this.startedAt = Date.now();
     if (DEV && process.env.NODE_ENV !== "production") assertString(name, "trace name");
     this.name = clampName(name, "trace");
-    this.recorder = recorder;
+    // Sampled out, a trace is as one of a disabled client: nothing recorded, nothing sent.
+    this.recorder = recorder?.sampled?.(this.traceId) === false ? undefined : recorder;
+    this.skip = this.recorder ? 0 : SKIP_ALL;
     this.sessionId = this.checkId(ids.sessionId, "session");
     this.userId = this.checkId(ids.userId, "user");
     if (options) {
@@ -68,11 +74,16 @@ export class Trace extends Observation {
     return clampShort(id);
   }
 
+  /** Made when first read: a trace of a disabled client builds no id unless asked for one. */
+  get traceId(): string {
+    return (this.id ??= uuid());
+  }
+
   get ended(): boolean {
     return this.endedAt !== undefined;
   }
 
-  /** Whether this trace will be exported (false when tracing is disabled or unconfigured). */
+  /** Whether this trace will be exported (false when tracing is disabled or unconfigured, or the trace was not sampled). */
   get recording(): boolean {
     return this.recorder !== undefined;
   }
@@ -85,14 +96,17 @@ export class Trace extends Observation {
   span<T>(name: string, options: SpanOptions | undefined, fn: (span: Span) => T): T;
   span<T>(name: string, options?: SpanOptions, fn?: (span: Span) => T): Span | T {
     const ctx = activeContext();
-    const current = ctx.span;
-    const span = this.openSpan(name, options, current?.trace === this ? current.spanId : undefined);
+    const span = this.openSpan(name, options, ctx.span?.trace === this ? ctx.span : undefined);
     return fn === undefined ? span : runInSpan(ctx, span, () => fn(span), false);
   }
 
-  /** @internal Opens a span of this trace under parentSpanId. */
-  openSpan(name: string, options: SpanOptions | undefined, parentSpanId: string | undefined): Span {
-    const span = new Span(this, name, options, parentSpanId);
+  /**
+   * @internal Opens a span of this trace under parent (a span of this trace), or at its top,
+   * withholding what its parent withholds (observation.ts).
+   */
+  openSpan(name: string, options: SpanOptions | undefined, parent: Span | undefined): Span {
+    const skip = parent ? (parent.skip & SKIP_CHILD_INPUTS ? parent.skip | SKIP_INPUT : parent.skip) : this.skip;
+    const span = new Span(this, name, options, this.recording ? (parent?.spanId ?? this.topParentSpanId) : undefined, skip);
     this.spans.push(span);
     return span;
   }
@@ -119,7 +133,7 @@ export class Trace extends Observation {
   /** @internal Marks the trace failed by the error its body threw. */
   fail(error: unknown): void {
     this.status = "ERROR";
-    this.setMetadata({ error: errorText(error) });
+    if (this.recorder) this.setMetadata({ error: errorText(error) });
   }
 
   /**

@@ -532,7 +532,7 @@ describe("the wrapped client", () => {
 
   it("refuses a typo'd option or a non-string id where the client is wrapped, instead of tracing nothing", () => {
     expect(() => wrapAnthropic(sdk(), { user: "user-1" } as never)).toThrow(
-      new TypeError('PandaProbe: unknown wrapAnthropic() option key "user"; expected one of sessionId, userId.'),
+      new TypeError('PandaProbe: unknown wrapAnthropic() option key "user"; expected one of sessionId, userId, client, recordInputs, recordOutputs.'),
     );
     expect(() => wrapAnthropic(sdk(), { sessionId: 7 } as never)).toThrow(
       new TypeError("PandaProbe: sessionId must be a string, got a number."),

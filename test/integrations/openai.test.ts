@@ -760,7 +760,7 @@ describe("the wrapped client", () => {
 
   it("refuses a typo'd option or a non-string id where the client is wrapped, instead of tracing nothing", () => {
     expect(() => wrapOpenAI(newClient(), { sesionId: "conv-1" } as never)).toThrow(
-      new TypeError('PandaProbe: unknown wrapOpenAI() option key "sesionId"; expected one of sessionId, userId.'),
+      new TypeError('PandaProbe: unknown wrapOpenAI() option key "sesionId"; expected one of sessionId, userId, client, recordInputs, recordOutputs.'),
     );
     expect(() => wrapOpenAI(newClient(), { userId: 42 } as never)).toThrow(
       new TypeError("PandaProbe: userId must be a string, got a number."),

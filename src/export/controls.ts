@@ -1,0 +1,68 @@
+import { PandaProbeError } from "../base/errors.js";
+import { jsonObject, snapshot, toJsonSafe } from "../wire/serialize.js";
+import type { JsonValue } from "../wire/types.js";
+
+/** The wire fields a mask sees: every value the SDK records. */
+export type MaskField = "input" | "output" | "metadata" | "model_parameters" | "error";
+
+/**
+ * Gets a JSON copy of one recorded value (its own: change it in place or return another) and
+ * returns what to record instead; undefined leaves the field out. An error stays a string.
+ */
+export type Mask = (value: JsonValue, field: MaskField) => unknown;
+
+export interface DataControlOptions {
+  mask: Mask | undefined;
+  /** Unset means true, as for the other two switches. */
+  recordInputs: boolean | undefined;
+  recordOutputs: boolean | undefined;
+}
+
+const FIELDS = "input output metadata model_parameters error".split(" ") as MaskField[];
+const FAILED = "[mask failed]";
+
+/**
+ * A trace id as a number in [0, 1): FNV-1a over its hex digits (so a UUID and the 32 digits of a
+ * W3C traceparent give the same), then murmur3's finalizer so that every digit moves every bit.
+ */
+export function traceFraction(traceId: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < traceId.length; i++) {
+    const c = traceId.charCodeAt(i);
+    // Dashes skipped; `| 32` lowercases A-F and leaves digits as they are.
+    if (c !== 45) h = Math.imul(h ^ (c | 32), 16777619);
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+}
+
+/**
+ * The client's switches and mask over one wire object (a trace header, a span, a score), in place,
+ * before it is serialized; undefined when there is nothing to do. A mask that throws loses only
+ * the value it failed on, replaced by a visible marker, and is reported once.
+ */
+export function dataControls(options: DataControlOptions, report: (error: PandaProbeError) => void): ((data: object) => void) | undefined {
+  const { mask, recordInputs, recordOutputs } = options;
+  if (!mask && recordInputs !== false && recordOutputs !== false) return undefined;
+  let reported: unknown;
+  return (data) => {
+    const o = data as Record<MaskField, unknown>;
+    if (recordInputs === false) o.input = undefined;
+    if (recordOutputs === false) o.output = undefined;
+    if (mask) {
+      for (const field of FIELDS) {
+        if (o[field] === undefined) continue;
+        // metadata and model_parameters are objects on the wire.
+        const object = field[0] === "m";
+        try {
+          const result = mask(toJsonSafe(o[field]), field);
+          o[field] = object ? jsonObject(result) : field === "error" ? (typeof result === "string" ? result : undefined) : snapshot(result);
+        } catch (error) {
+          reported ??= report(new PandaProbeError("mask", `PandaProbe: the mask threw: ${error}`, { cause: error })) ?? 1;
+          o[field] = object ? { mask: FAILED } : FAILED;
+        }
+      }
+    }
+  };
+}
