@@ -50,6 +50,15 @@ interface Item {
   wake?: () => void;
 }
 
+/** Where `start` hands an envelope to `run`: a route that must wait first, or the answer to the attempt it made. */
+type First = Exclude<Reservation, { ticket: number }> | { ticket: number; result: SendResult };
+
+/** `send` is injected code: a throw or rejection becomes a non-retryable internal failure, not a crash. */
+function threw(envelope: Envelope, cause: unknown): SendResult {
+  const message = `send ${envelope.path} threw: ${cause instanceof Error ? cause.message : String(cause)}`;
+  return { ok: false, retryable: false, error: new PandaProbeError("internal", message, { cause }) };
+}
+
 interface Waiter {
   /** The flush covers envelopes up to this seq. */
   readonly target: number;
@@ -248,7 +257,7 @@ export class BatchExporter implements Exporter {
 
   /** Makes every queued envelope eligible for sending, then fills free slots. */
   private release(): void {
-    if (this.unreleased > 0) this.log(`sending ${this.unreleased}`);
+    if (this.unreleased > 0 && this.logFn) this.log(`sending ${this.unreleased}`);
     this.releasedUpTo = this.lastSeq;
     this.unreleased = 0;
     this.dispatch();
@@ -261,21 +270,52 @@ export class BatchExporter implements Exporter {
       this.queue.shift();
       this.active.set(next.seq, next);
       this.busy++;
-      void this.deliver(next);
+      this.start(next);
     }
   }
 
-  /** One envelope from first attempt to settlement; holds its slot throughout, waits included. */
-  private async deliver(item: Item): Promise<void> {
+  /**
+   * The common case without async frames, whose promises cost, the more so where AsyncLocalStorage
+   * is on (a traced process): an envelope that may go at once and is answered 2xx. Anything else
+   * (a follower, a paced route, a failure) goes on in `run`, which starts from the answer.
+   */
+  private start(item: Item): void {
+    const { envelope } = item;
+    const { path, traceId } = envelope;
+    if (traceId !== undefined && followsTrace(path)) return void this.deliver(item);
+    const route = routeOf(path);
+    const reservation = this.pacer.reserve(route);
+    if (!("ticket" in reservation)) return void this.deliver(item, reservation);
+    const { ticket } = reservation;
+    const answered = (result: SendResult) => {
+      if (item.done || !result.ok) return void this.deliver(item, { ticket, result });
+      this.pacer.answered(route, ticket, result.status);
+      if (this.logFn) this.log(`response ${result.status} ${path}`);
+      this.finish(item, "delivered");
+      this.busy--;
+      this.dispatch();
+    };
+    let sent: Promise<SendResult>;
     try {
-      await this.run(item);
+      sent = this.send(envelope);
+    } catch (cause) {
+      sent = Promise.resolve(threw(envelope, cause));
+    }
+    sent.then(answered, (cause: unknown) => answered(threw(envelope, cause)));
+  }
+
+  /** One envelope from first attempt to settlement; holds its slot throughout, waits included. */
+  private async deliver(item: Item, first?: First): Promise<void> {
+    try {
+      await this.run(item, first);
     } finally {
       this.busy--;
       this.dispatch();
     }
   }
 
-  private async run(item: Item): Promise<void> {
+  /** `first`: where `start` left off: a reservation that said wait, or the answer to an attempt it made. */
+  private async run(item: Item, first?: First): Promise<void> {
     const { envelope } = item;
     const { path, traceId } = envelope;
     const follower = followsTrace(path);
@@ -295,20 +335,27 @@ export class BatchExporter implements Exporter {
     /** When a follower first heard that its trace is not there yet. */
     let missingSince: number | undefined;
     for (;;) {
-      let reservation = this.pacer.reserve(route);
-      while (!("ticket" in reservation)) {
-        this.reportDelay(route, reservation);
-        if (!(await this.pause(item, reservation.ms))) return;
-        reservation = this.pacer.reserve(route);
+      let ticket: number;
+      let result: SendResult;
+      if (first && "result" in first) {
+        ({ ticket, result } = first);
+      } else {
+        let reservation = first ?? this.pacer.reserve(route);
+        while (!("ticket" in reservation)) {
+          this.reportDelay(route, reservation);
+          if (!(await this.pause(item, reservation.ms))) return;
+          reservation = this.pacer.reserve(route);
+        }
+        ticket = reservation.ticket;
+        result = await this.attempt(envelope);
       }
-      const { ticket } = reservation;
-      const result = await this.attempt(envelope);
+      first = undefined;
       if (item.done) return;
       const retryAfterMs =
         result.ok || result.retryAfterMs === undefined ? undefined : Math.min(result.retryAfterMs, MAX_RETRY_AFTER_MS);
       this.pacer.answered(route, ticket, result.status, result.status === 429 ? retryAfterMs : undefined);
       if (result.ok) {
-        this.log(`response ${result.status} ${path}`);
+        if (this.logFn) this.log(`response ${result.status} ${path}`);
         return this.finish(item, "delivered");
       }
       this.log(`response ${result.status ?? result.error.code} ${path}`);
@@ -331,13 +378,11 @@ export class BatchExporter implements Exporter {
     }
   }
 
-  /** `send` is injected code: a throw or rejection becomes a non-retryable internal failure, not a crash. */
   private async attempt(envelope: Envelope): Promise<SendResult> {
     try {
       return await this.send(envelope);
     } catch (cause) {
-      const message = `send ${envelope.path} threw: ${cause instanceof Error ? cause.message : String(cause)}`;
-      return { ok: false, retryable: false, error: new PandaProbeError("internal", message, { cause }) };
+      return threw(envelope, cause);
     }
   }
 

@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import * as net from "node:net";
 import * as tls from "node:tls";
 
@@ -85,11 +86,16 @@ export function createHttp1Pool(options: Http1PoolOptions): Http1Pool {
   const idle: Conn[] = [];
   const waiting: ((conn: Conn, reused: boolean) => void)[] = [];
   let open = 0;
+  // Connections are opened in the pool's own async context, not in the one of the trace whose
+  // request needed it: a socket keeps the context it was made in (AsyncLocalStorage) for its life.
+  const scope = new AsyncResource("pandaprobe.http1-pool");
 
   const connect = (): Conn => {
-    const socket = secure
-      ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"] })
-      : net.connect({ host, port });
+    const socket = scope.runInAsyncScope(() =>
+      secure
+        ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"] })
+        : net.connect({ host, port }),
+    );
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 1000);
     const conn: Conn = { socket, current: undefined, closed: false };
