@@ -141,6 +141,8 @@ export class BatchExporter implements Exporter {
 
   private closed = false;
   private shutdownPromise: Promise<void> | undefined;
+  /** Envelopes to make once the turn that ended their traces is over (see `enqueueLater`). */
+  private later: (() => Envelope[])[] = [];
 
   constructor(options: BatchExporterOptions) {
     this.send = options.send;
@@ -181,12 +183,31 @@ export class BatchExporter implements Exporter {
     this.armTimer();
   }
 
+  /**
+   * Serializing a trace is most of what ending it costs: done in a batch once the current turn is
+   * over (`setImmediate`: after the I/O the caller awaits is polled), it leaves the caller's path,
+   * a model call's latency included. The data was taken when the trace ended; flush and shutdown
+   * make what waits first.
+   */
+  enqueueLater(make: () => Envelope[]): void {
+    if (this.later.push(make) === 1) setImmediate(this.makeLater);
+  }
+
+  private readonly makeLater = (): void => {
+    const makes = this.later;
+    if (makes.length === 0) return;
+    this.later = [];
+    for (const make of makes) for (const envelope of make()) this.enqueue(envelope);
+  };
+
   flush(timeoutMs?: number): Promise<void> {
+    this.makeLater();
     return this.flushWithin(timeoutMs, "flush", false);
   }
 
   shutdown(timeoutMs: number = DEFAULT_SHUTDOWN_TIMEOUT_MS): Promise<void> {
     if (this.shutdownPromise === undefined) {
+      this.makeLater();
       // Closing before flushing means this flush covers everything ever accepted.
       this.closed = true;
       this.shutdownPromise = this.flushWithin(timeoutMs, "shutdown", true).then(() => {
