@@ -5,7 +5,7 @@
  * another process (bench/socket-server.mjs), so only the sender's side is counted.
  *
  *   (a) noop   the SDK with a no-op exporter: tracing and serializing only
- *   (b) sdk    the SDK with its built-in exporter (Node's default transport: node:http keep-alive)
+ *   (b) sdk    the SDK with its built-in exporter (Node's default transport: the keep-alive HTTP/1.1 pool)
  *   (c) fetch  the SDK with the `fetch` option (Node's fetch, undici)
  *   (d) plain  a plain node:http keep-alive POST of the same body per trace: what a request costs
  *   (e) traced-plain  (a), then (d)'s POST of each body, in one process: what a request costs in a
