@@ -168,6 +168,8 @@ export class BatchExporter implements Exporter {
   }
 
   enqueue(envelope: Envelope): void {
+    // Envelopes keep the order they were handed over in: a score follows its trace through the gate.
+    if (this.later.length > 0) this.makeLater();
     if (this.closed) {
       this.log(`exporter shut down; ignored envelope for ${envelope.path}`);
       this.notify(envelope, "abandoned");
@@ -190,7 +192,11 @@ export class BatchExporter implements Exporter {
    * make what waits first.
    */
   enqueueLater(make: () => Envelope[]): void {
-    if (this.later.push(make) === 1) setImmediate(this.makeLater);
+    // What waits to be made counts against the bound: beyond it, made now, so the oldest is dropped and reported as enqueue does.
+    if (this.later.length + this.queue.length >= this.maxQueueSize) {
+      this.makeLater();
+      for (const envelope of make()) this.enqueue(envelope);
+    } else if (this.later.push(make) === 1) setImmediate(this.makeLater);
   }
 
   private readonly makeLater = (): void => {
