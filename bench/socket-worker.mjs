@@ -6,7 +6,7 @@
  *
  * Variants (one root + 3 spans per trace, as bench/variants.mjs's pandaprobe):
  *   noop   the SDK, its `exporter` option a no-op: tracing and serializing, no request
- *   sdk    the SDK with its built-in exporter and default transport (node:http keep-alive agent)
+ *   sdk    the SDK with its built-in exporter and default transport (keep-alive HTTP/1.1 pool, http1-pool.ts)
  *   fetch  the SDK with the `fetch` option (Node's fetch, undici)
  *   plain  no SDK: a node:http keep-alive POST per trace of a body the SDK made (BENCH_SOCKET_BODY),
  *          as many in flight as the exporter's default maxConcurrentRequests (4)

@@ -5,7 +5,7 @@
  * another process (bench/socket-server.mjs), so only the sender's side is counted.
  *
  *   (a) noop   the SDK with a no-op exporter: tracing and serializing only
- *   (b) sdk    the SDK with its built-in exporter (Node's default transport: node:http keep-alive)
+ *   (b) sdk    the SDK with its built-in exporter (Node's default transport: the keep-alive HTTP/1.1 pool)
  *   (c) fetch  the SDK with the `fetch` option (Node's fetch, undici)
  *   (d) plain  a plain node:http keep-alive POST of the same body per trace: what a request costs
  *   (e) traced-plain  (a), then (d)'s POST of each body, in one process: what a request costs in a
@@ -34,7 +34,7 @@ const SAMPLE_MS = Number(process.env.BENCH_SOCKET_SAMPLE_MS ?? 1000);
 const VARIANTS = ["noop", "sdk", "fetch", "plain", "traced-plain"];
 const LABELS = {
   noop: "(a) SDK, no-op exporter (tracing + serializing, no request)",
-  sdk: "(b) **SDK, built-in exporter** (default transport: node:http keep-alive agent)",
+  sdk: "(b) **SDK, built-in exporter** (default transport: keep-alive HTTP/1.1 pool on node:net)",
   fetch: "(c) SDK, `fetch` option (Node's fetch, undici)",
   plain: "(d) plain node:http keep-alive POST of the same body (floor of a request)",
   "traced-plain": "(e) (a) + (d)'s POST of each body, in the same process (diagnostic)",

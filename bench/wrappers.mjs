@@ -1,18 +1,22 @@
 #!/usr/bin/env node
 /**
- * What `wrapOpenAI` adds to a call, wrapped vs unwrapped OpenAI client, against the fake OpenAI
- * server (test/support/fake-openai.ts) on 127.0.0.1 in this same process:
- *   (a) time from `create({ stream: true })` to the first content chunk in the caller's hands;
- *   (b) time of one plain `create()` call, response parsed.
+ * What each provider wrapper adds to a call: wrapped vs unwrapped client of the provider's own SDK,
+ * against its fake server (test/support/fake-*.ts) on 127.0.0.1 in this same process:
+ *   (a) time from the streaming call to the first content chunk in the caller's hands;
+ *   (b) time of one plain call, response parsed;
+ * and the CPU (process.cpuUsage) each costs, per call. Wrappers: OpenAI (chat.completions.create),
+ * Anthropic (messages.create), Gemini (models.generateContent / generateContentStream), Mistral
+ * (chat.complete / chat.stream), Bedrock (Converse / ConverseStream).
  * Calls run outside any trace, so each wrapped call also opens and serializes its standalone trace;
  * the client's `exporter` option is a no-op sink, so nothing leaves the process but loopback HTTP.
  *
  * One sample = CALLS sequential calls of one variant, timed per call; the sample's value is the
- * median call. Rounds alternate the variants (order flipped each round) so drift hits both alike;
- * the table shows the median over rounds.
+ * median call (CPU: the sample's total over CALLS). Each round takes one sample of the unwrapped
+ * and one of the wrapped client back to back (order flipped each round), and the overhead is taken
+ * per round (paired), so drift hits both alike; the table shows medians over rounds.
  *
- *   node bench/wrappers.mjs        prints the markdown table
- *   import { runWrapperBench }     returns it
+ *   node bench/wrappers.mjs [openai,anthropic,...]   prints the markdown table
+ *   import { runWrapperBench }                       returns it
  *
  * Knobs (environment): BENCH_WRAPPER_ROUNDS (15), BENCH_WRAPPER_CALLS (40), BENCH_WRAPPER_WARMUP (3).
  */
@@ -26,11 +30,75 @@ const outDir = join(benchDir, ".build-wrappers");
 const ROUNDS = Number(process.env.BENCH_WRAPPER_ROUNDS ?? 15);
 const CALLS = Number(process.env.BENCH_WRAPPER_CALLS ?? 40);
 const WARMUP = Number(process.env.BENCH_WRAPPER_WARMUP ?? 3);
-const messages = [{ role: "user", content: "What is 2+2?" }];
+const question = "What is 2+2?";
+const messages = [{ role: "user", content: question }];
 
-/** Bundles the SDK, the OpenAI wrapper and the fake server from src/ with one shared core instance. */
-async function buildFromSource() {
+/** Per wrapper: its module and fake, a client of the provider's SDK, a plain call and a stream's first chunk. */
+const PROVIDERS = {
+  openai: {
+    integration: "openai",
+    wrap: "wrapOpenAI",
+    fake: "startFakeOpenAI",
+    client: async (url) => new (await import("openai")).default({ apiKey: "sk-bench", baseURL: url, maxRetries: 0 }),
+    plain: async (c) => (await c.chat.completions.create({ model: "gpt-4o-mini", messages })).choices[0]?.message?.content,
+    stream: () => (c) => c.chat.completions.create({ model: "gpt-4o-mini", messages, stream: true }),
+    content: (chunk) => chunk.choices[0]?.delta?.content,
+  },
+  anthropic: {
+    integration: "anthropic",
+    wrap: "wrapAnthropic",
+    fake: "startFakeAnthropic",
+    client: async (url) => new (await import("@anthropic-ai/sdk")).default({ apiKey: "test", baseURL: url, maxRetries: 0 }),
+    plain: async (c) => (await c.messages.create({ model: "claude-sonnet-4-5", max_tokens: 64, messages })).content[0]?.text,
+    stream: () => (c) => c.messages.create({ model: "claude-sonnet-4-5", max_tokens: 64, messages, stream: true }),
+    content: (event) => event.type === "content_block_delta" && event.delta?.text,
+  },
+  gemini: {
+    integration: "gemini",
+    wrap: "wrapGemini",
+    fake: "startFakeGemini",
+    client: async (url) => new (await import("@google/genai")).GoogleGenAI({ apiKey: "test", httpOptions: { baseUrl: url } }),
+    plain: async (c) => (await c.models.generateContent({ model: "gemini-2.0-flash", contents: question })).text,
+    stream: () => (c) => c.models.generateContentStream({ model: "gemini-2.0-flash", contents: question }),
+    content: (chunk) => chunk.text,
+  },
+  mistral: {
+    integration: "mistral",
+    wrap: "wrapMistral",
+    fake: "startFakeMistral",
+    client: async (url) => new (await import("@mistralai/mistralai")).Mistral({ apiKey: "test", serverURL: url }),
+    plain: async (c) => (await c.chat.complete({ model: "mistral-small-latest", messages })).choices[0]?.message?.content,
+    stream: () => (c) => c.chat.stream({ model: "mistral-small-latest", messages }),
+    content: (event) => event.data?.choices[0]?.delta?.content,
+  },
+  bedrock: {
+    integration: "bedrock",
+    wrap: "wrapBedrock",
+    fake: "startFakeBedrock",
+    client: async (url) => {
+      const { BedrockRuntimeClient } = await import("@aws-sdk/client-bedrock-runtime");
+      const { NodeHttpHandler } = await import("@smithy/node-http-handler");
+      // The fake speaks HTTP/1.1; the client's default handler speaks HTTP/2 only.
+      const client = new BedrockRuntimeClient({ region: "us-east-1", endpoint: url, maxAttempts: 1, credentials: { accessKeyId: "AKIDTEST", secretAccessKey: "secret" }, requestHandler: new NodeHttpHandler() });
+      client.commands = await import("@aws-sdk/client-bedrock-runtime");
+      return client;
+    },
+    plain: async (c) => (await c.send(new c.commands.ConverseCommand(converse))).output?.message?.content?.[0]?.text,
+    stream: () => async (c) => (await c.send(new c.commands.ConverseStreamCommand(converse))).stream,
+    content: (event) => event.contentBlockDelta?.delta?.text,
+  },
+};
+const converse = { modelId: "amazon.nova-lite-v1:0", messages: [{ role: "user", content: [{ text: question }] }], inferenceConfig: { maxTokens: 64 } };
+
+/** Bundles the SDK, the wrappers and the fake servers from src/ with one shared core instance. */
+async function buildFromSource(names) {
   const { build } = await import("vite");
+  const input = { pandaprobe: join(root, "src", "index.ts") };
+  for (const name of names) {
+    const p = PROVIDERS[name];
+    input[p.integration] = join(root, "src", "integrations", `${p.integration}.ts`);
+    input[`fake-${name}`] = join(root, "test", "support", `fake-${name}.ts`);
+  }
   await build({
     root,
     configFile: false,
@@ -44,19 +112,13 @@ async function buildFromSource() {
       minify: false,
       target: "node20",
       rollupOptions: {
-        input: {
-          pandaprobe: join(root, "src", "index.ts"),
-          openai: join(root, "src", "integrations", "openai.ts"),
-          "fake-openai": join(root, "test", "support", "fake-openai.ts"),
-        },
-        external: [/^node:/, ...builtinModules, "openai", /^openai\//],
+        input,
+        external: [/^node:/, ...builtinModules, /^openai(\/|$)/, /^@anthropic-ai\//, /^@google\/genai/, /^@mistralai\//, /^@aws-sdk\//, /^@smithy\//],
         output: { format: "es", entryFileNames: "[name].mjs" },
       },
     },
   });
-  const load = (name) => import(pathToFileURL(join(outDir, `${name}.mjs`)).href);
-  const [sdk, integration, fake] = await Promise.all([load("pandaprobe"), load("openai"), load("fake-openai")]);
-  return { sdk, wrapOpenAI: integration.wrapOpenAI, startFakeOpenAI: fake.startFakeOpenAI };
+  return (name) => import(pathToFileURL(join(outDir, `${name}.mjs`)).href);
 }
 
 const median = (values) => {
@@ -65,77 +127,92 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-/** Microseconds from calling create() to the first chunk carrying text; the rest is read off untimed. */
-async function firstChunkMicros(client) {
+/** Microseconds from the streaming call to the first chunk carrying text; the rest is read off untimed. */
+async function firstChunkMicros(provider, client) {
   const start = process.hrtime.bigint();
-  const stream = await client.chat.completions.create({ model: "gpt-4o-mini", messages, stream: true });
+  const stream = await provider.openStream(client);
   let elapsed;
   for await (const chunk of stream) {
-    if (elapsed === undefined && chunk.choices[0]?.delta?.content) elapsed = process.hrtime.bigint() - start;
+    if (elapsed === undefined && provider.content(chunk)) elapsed = process.hrtime.bigint() - start;
   }
+  if (elapsed === undefined) throw new Error(`${provider.integration}: a stream without content from the fake server`);
   return Number(elapsed) / 1e3;
 }
 
-async function plainCallMicros(client) {
+async function plainCallMicros(provider, client) {
   const start = process.hrtime.bigint();
-  const completion = await client.chat.completions.create({ model: "gpt-4o-mini", messages });
+  const content = await provider.plain(client);
   const elapsed = process.hrtime.bigint() - start;
-  if (!completion.choices[0]?.message?.content) throw new Error("empty completion from the fake server");
+  if (!content) throw new Error(`${provider.integration}: an empty answer from the fake server`);
   return Number(elapsed) / 1e3;
 }
 
-async function sample(measure, client) {
+/** The median call's wall time and the mean CPU per call over CALLS sequential calls. */
+async function sample(measure, provider, client) {
   const calls = [];
-  for (let i = 0; i < CALLS; i++) calls.push(await measure(client));
-  return median(calls);
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < CALLS; i++) calls.push(await measure(provider, client));
+  const { user, system } = process.cpuUsage(cpu);
+  return { wall: median(calls), cpu: (user + system) / CALLS };
 }
 
-function formatRow(label, plain, wrapped) {
-  const added = wrapped - plain;
-  return `| ${label} | ${plain.toFixed(1)} | ${wrapped.toFixed(1)} | ${added >= 0 ? "+" : ""}${added.toFixed(1)} | ${(wrapped / plain).toFixed(3)} |`;
-}
+const fmt = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}`;
 
-export async function runWrapperBench() {
-  const { sdk, wrapOpenAI, startFakeOpenAI } = await buildFromSource();
-  const { default: OpenAI } = await import("openai");
+export async function runWrapperBench(names = Object.keys(PROVIDERS)) {
+  const load = await buildFromSource(names);
+  const sdk = await load("pandaprobe");
   let exported = 0;
   sdk.init({
     apiKey: "sk_pp_bench",
     projectName: "bench",
-    exporter: { enqueue: () => void exported++, flush: async () => {}, shutdown: async () => {} },
+    exporter: { enqueue: () => void exported++, enqueueLater: (make) => void (exported += make().length), flush: async () => {}, shutdown: async () => {} },
   });
-  const fake = await startFakeOpenAI();
+  const rows = [];
   try {
-    const newClient = () => new OpenAI({ apiKey: "sk-bench", baseURL: fake.baseURL, maxRetries: 0 });
-    const variants = { unwrapped: newClient(), wrapped: wrapOpenAI(newClient()) };
-    const measures = { "first streamed chunk": firstChunkMicros, "plain call": plainCallMicros };
-    const results = Object.fromEntries(Object.keys(measures).map((m) => [m, { unwrapped: [], wrapped: [] }]));
-    for (let round = 0; round < WARMUP + ROUNDS; round++) {
-      const order = round % 2 ? ["wrapped", "unwrapped"] : ["unwrapped", "wrapped"];
-      for (const [name, measure] of Object.entries(measures)) {
-        for (const variant of order) {
-          const value = await sample(measure, variants[variant]);
-          if (round >= WARMUP) results[name][variant].push(value);
+    for (const name of names) {
+      const provider = { ...PROVIDERS[name] };
+      provider.openStream = provider.stream();
+      const wrap = (await load(provider.integration))[provider.wrap];
+      const fake = await (await load(`fake-${name}`))[provider.fake]();
+      try {
+        const variants = { unwrapped: await provider.client(fake.baseURL ?? fake.url), wrapped: wrap(await provider.client(fake.baseURL ?? fake.url)) };
+        const measures = { "first streamed chunk": firstChunkMicros, "plain call": plainCallMicros };
+        const before = exported;
+        for (const [measureName, measure] of Object.entries(measures)) {
+          const rounds = [];
+          for (let round = 0; round < WARMUP + ROUNDS; round++) {
+            const order = round % 2 ? ["wrapped", "unwrapped"] : ["unwrapped", "wrapped"];
+            const got = {};
+            for (const variant of order) got[variant] = await sample(measure, provider, variants[variant]);
+            if (round >= WARMUP) rounds.push(got);
+            fake.requests.length = 0;
+          }
+          const m = (f) => median(rounds.map(f));
+          rows.push(
+            `| ${name} | ${measureName} | ${m((r) => r.unwrapped.wall).toFixed(1)} | ${m((r) => r.wrapped.wall).toFixed(1)} | **${fmt(m((r) => r.wrapped.wall - r.unwrapped.wall))}** | ${m((r) => r.wrapped.wall / r.unwrapped.wall).toFixed(3)} | ${m((r) => r.unwrapped.cpu).toFixed(1)} | **${fmt(m((r) => r.wrapped.cpu - r.unwrapped.cpu))}** |`,
+          );
+          process.stderr.write(`[wrappers] ${name}: ${measureName} done\n`);
         }
-        fake.requests.length = 0;
+        await sdk.flush();
+        if (exported === before) throw new Error(`${name}: the wrapped client exported no trace: the wrapper was not exercised`);
+      } finally {
+        await fake.close();
       }
     }
-    await sdk.flush();
-    if (exported === 0) throw new Error("the wrapped client exported no trace: the wrapper was not exercised");
     const lines = [
-      `Median of ${ROUNDS} interleaved rounds (each the median of ${CALLS} sequential calls), Node ${process.version}, fake OpenAI server on 127.0.0.1 in the same process.`,
+      `Per wrapper: median over ${ROUNDS} rounds of the per-round (paired) values; each round one sample unwrapped and one wrapped, each sample ${CALLS} sequential calls (wall: the median call; CPU: process.cpuUsage over the sample / ${CALLS}, the fake server's share included alike in both). Node ${process.version}, fake servers on 127.0.0.1 in the same process, a no-op exporter, calls outside any trace (each wrapped call opens its own trace).`,
       "",
-      "| measure | unwrapped (µs) | wrapped (µs) | added (µs) | ratio |",
-      "| --- | ---: | ---: | ---: | ---: |",
-      ...Object.entries(results).map(([name, r]) => formatRow(name, median(r.unwrapped), median(r.wrapped))),
+      "| wrapper | measure | unwrapped wall (µs) | wrapped wall (µs) | added wall (µs) | ratio | unwrapped CPU (µs/call) | added CPU (µs/call) |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      ...rows,
     ];
     return lines.join("\n");
   } finally {
-    await fake.close();
     await sdk.shutdown();
   }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  console.log(await runWrapperBench());
+  const names = process.argv[2]?.split(",");
+  console.log(await runWrapperBench(names));
 }

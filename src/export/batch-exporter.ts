@@ -55,6 +55,15 @@ interface Item {
   gate?: GateDecision | Promise<GateDecision>;
 }
 
+/** Where `start` hands an envelope to `run`: a route that must wait first, or the answer to the attempt it made. */
+type First = Exclude<Reservation, { ticket: number }> | { ticket: number; result: SendResult };
+
+/** `send` is injected code: a throw or rejection becomes a non-retryable internal failure, not a crash. */
+function threw(envelope: Envelope, cause: unknown): SendResult {
+  const message = `send ${envelope.path} threw: ${cause instanceof Error ? cause.message : String(cause)}`;
+  return { ok: false, retryable: false, error: new PandaProbeError("internal", message, { cause }) };
+}
+
 interface Waiter {
   /** The flush covers envelopes up to this seq. */
   readonly target: number;
@@ -137,6 +146,8 @@ export class BatchExporter implements Exporter {
 
   private closed = false;
   private shutdownPromise: Promise<void> | undefined;
+  /** Envelopes to make once the turn that ended their traces is over (see `enqueueLater`). */
+  private later: (() => Envelope[])[] = [];
 
   constructor(options: BatchExporterOptions) {
     this.send = options.send;
@@ -162,6 +173,8 @@ export class BatchExporter implements Exporter {
   }
 
   enqueue(envelope: Envelope): void {
+    // Envelopes keep the order they were handed over in: a score follows its trace through the gate.
+    if (this.later.length > 0) this.makeLater();
     if (this.closed) {
       this.log(`exporter shut down; ignored envelope for ${envelope.path}`);
       this.notify(envelope, "abandoned");
@@ -180,12 +193,35 @@ export class BatchExporter implements Exporter {
     this.armTimer();
   }
 
+  /**
+   * Serializing a trace is most of what ending it costs: done in a batch once the current turn is
+   * over (`setImmediate`: after the I/O the caller awaits is polled), it leaves the caller's path,
+   * a model call's latency included. The data was taken when the trace ended; flush and shutdown
+   * make what waits first.
+   */
+  enqueueLater(make: () => Envelope[]): void {
+    // What waits to be made counts against the bound: beyond it, made now, so the oldest is dropped and reported as enqueue does.
+    if (this.later.length + this.queue.length >= this.maxQueueSize) {
+      this.makeLater();
+      for (const envelope of make()) this.enqueue(envelope);
+    } else if (this.later.push(make) === 1) setImmediate(this.makeLater);
+  }
+
+  private readonly makeLater = (): void => {
+    const makes = this.later;
+    if (makes.length === 0) return;
+    this.later = [];
+    for (const make of makes) for (const envelope of make()) this.enqueue(envelope);
+  };
+
   flush(timeoutMs?: number): Promise<void> {
+    this.makeLater();
     return this.flushWithin(timeoutMs, "flush", false);
   }
 
   shutdown(timeoutMs: number = DEFAULT_SHUTDOWN_TIMEOUT_MS): Promise<void> {
     if (this.shutdownPromise === undefined) {
+      this.makeLater();
       // Closing before flushing means this flush covers everything ever accepted.
       this.closed = true;
       this.shutdownPromise = this.flushWithin(timeoutMs, "shutdown", true).then(() => {
@@ -256,7 +292,7 @@ export class BatchExporter implements Exporter {
 
   /** Makes every queued envelope eligible for sending, then fills free slots. */
   private release(): void {
-    if (this.unreleased > 0) this.log(`sending ${this.unreleased}`);
+    if (this.unreleased > 0 && this.logFn) this.log(`sending ${this.unreleased}`);
     this.releasedUpTo = this.lastSeq;
     this.unreleased = 0;
     this.dispatch();
@@ -269,21 +305,52 @@ export class BatchExporter implements Exporter {
       this.queue.shift();
       this.active.set(next.seq, next);
       this.busy++;
-      void this.deliver(next);
+      this.start(next);
     }
   }
 
-  /** One envelope from first attempt to settlement; holds its slot throughout, waits included. */
-  private async deliver(item: Item): Promise<void> {
+  /**
+   * The common case without async frames, whose promises cost, the more so where AsyncLocalStorage
+   * is on (a traced process): an envelope that may go at once and is answered 2xx. Anything else
+   * (a follower, a paced route, a failure) goes on in `run`, which starts from the answer.
+   */
+  private start(item: Item): void {
+    const { envelope } = item;
+    const { path, traceId } = envelope;
+    if (traceId !== undefined && followsTrace(path)) return void this.deliver(item);
+    const route = routeOf(path);
+    const reservation = this.pacer.reserve(route);
+    if (!("ticket" in reservation)) return void this.deliver(item, reservation);
+    const { ticket } = reservation;
+    const answered = (result: SendResult) => {
+      if (item.done || !result.ok) return void this.deliver(item, { ticket, result });
+      this.pacer.answered(route, ticket, result.status);
+      if (this.logFn) this.log(`response ${result.status} ${path}`);
+      this.finish(item, "delivered");
+      this.busy--;
+      this.dispatch();
+    };
+    let sent: Promise<SendResult>;
     try {
-      await this.run(item);
+      sent = this.send(envelope);
+    } catch (cause) {
+      sent = Promise.resolve(threw(envelope, cause));
+    }
+    sent.then(answered, (cause: unknown) => answered(threw(envelope, cause)));
+  }
+
+  /** One envelope from first attempt to settlement; holds its slot throughout, waits included. */
+  private async deliver(item: Item, first?: First): Promise<void> {
+    try {
+      await this.run(item, first);
     } finally {
       this.busy--;
       this.dispatch();
     }
   }
 
-  private async run(item: Item): Promise<void> {
+  /** `first`: where `start` left off: a reservation that said wait, or the answer to an attempt it made. */
+  private async run(item: Item, first?: First): Promise<void> {
     const { envelope } = item;
     const { path, traceId } = envelope;
     const follower = followsTrace(path);
@@ -303,20 +370,27 @@ export class BatchExporter implements Exporter {
     /** When a follower first heard that its trace is not there yet. */
     let missingSince: number | undefined;
     for (;;) {
-      let reservation = this.pacer.reserve(route);
-      while (!("ticket" in reservation)) {
-        this.reportDelay(route, reservation);
-        if (!(await this.pause(item, reservation.ms))) return;
-        reservation = this.pacer.reserve(route);
+      let ticket: number;
+      let result: SendResult;
+      if (first && "result" in first) {
+        ({ ticket, result } = first);
+      } else {
+        let reservation = first ?? this.pacer.reserve(route);
+        while (!("ticket" in reservation)) {
+          this.reportDelay(route, reservation);
+          if (!(await this.pause(item, reservation.ms))) return;
+          reservation = this.pacer.reserve(route);
+        }
+        ticket = reservation.ticket;
+        result = await this.attempt(envelope);
       }
-      const { ticket } = reservation;
-      const result = await this.attempt(envelope);
+      first = undefined;
       if (item.done) return;
       const retryAfterMs =
         result.ok || result.retryAfterMs === undefined ? undefined : Math.min(result.retryAfterMs, MAX_RETRY_AFTER_MS);
       this.pacer.answered(route, ticket, result.status, result.status === 429 ? retryAfterMs : undefined);
       if (result.ok) {
-        this.log(`response ${result.status} ${path}`);
+        if (this.logFn) this.log(`response ${result.status} ${path}`);
         return this.finish(item, "delivered");
       }
       this.log(`response ${result.status ?? result.error.code} ${path}`);
@@ -339,13 +413,11 @@ export class BatchExporter implements Exporter {
     }
   }
 
-  /** `send` is injected code: a throw or rejection becomes a non-retryable internal failure, not a crash. */
   private async attempt(envelope: Envelope): Promise<SendResult> {
     try {
       return await this.send(envelope);
     } catch (cause) {
-      const message = `send ${envelope.path} threw: ${cause instanceof Error ? cause.message : String(cause)}`;
-      return { ok: false, retryable: false, error: new PandaProbeError("internal", message, { cause }) };
+      return threw(envelope, cause);
     }
   }
 

@@ -1,10 +1,8 @@
-import * as http from "node:http";
-import * as https from "node:https";
-import { Readable } from "node:stream";
 import { urlToHttpOptions } from "node:url";
 import { uuid } from "../wire/ids.js";
 import { failureDetail } from "./failure-detail.js";
 import { backgroundTimer } from "../base/timers.js";
+import { createHttp1Pool, type Answer } from "./http1-pool.js";
 import {
   answered,
   failureOf,
@@ -23,104 +21,82 @@ export interface NodeHttpSenderOptions extends SenderOptions {
   maxSockets: number;
 }
 
-const ignore = () => {};
+/** What node:http accepts in a header name and value (RFC 9110 token; no control characters but tab). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** Enough of an error body for failureDetail to explain it (it reads 2 KiB). */
+const REASON_BYTES = 2048;
+const wantsReason = (status: number) => status < 200 || status >= 300;
 
 /**
- * Node's sender over `node:http(s)` with a keep-alive agent: the same contract as the fetch sender
- * (see http-sender.ts) at a fraction of the CPU per request, which matters because the API takes
- * one trace per request. Idle pooled sockets are unref'd by the agent, so they never hold a process
- * open. Written with events and one promise per send, and one timer for all requests, because every
- * promise and timer costs more in a process where AsyncLocalStorage is on (a traced one).
+ * Node's sender: the same contract as the fetch sender (see http-sender.ts) over a pool of
+ * keep-alive connections (http1-pool.ts), at a fraction of the CPU per request, which matters
+ * because the API takes one trace per request. Idle pooled connections are unref'd, so they never
+ * hold a process open. One promise per send and one timer for all requests, because every promise
+ * and timer costs more in a process where AsyncLocalStorage is on (a traced one).
  */
 export function createNodeHttpSender({ endpoint, headers, timeoutMs, maxSockets }: NodeHttpSenderOptions): Send {
   const base = trimEndpoint(endpoint);
   const target = new URL(base);
-  const transport = target.protocol === "https:" ? https : http;
-  const agent = new transport.Agent({ keepAlive: true, maxSockets });
-  const { protocol, hostname, port, auth } = urlToHttpOptions(target);
+  const { hostname, port, auth } = urlToHttpOptions(target);
+  const secure = target.protocol === "https:";
+  const pool = createHttp1Pool({ secure, host: hostname!, port: Number(port) || (secure ? 443 : 80), maxSockets, cap: REASON_BYTES });
   const prefix = target.pathname === "/" ? "" : target.pathname;
-  // fetch trims header values (a key read from a secret file often ends with a newline); node:http would throw instead.
-  const fixed: Record<string, string> = { "Content-Type": "application/json" };
+  // fetch trims header values (a key read from a secret file often ends with a newline); node:http would refuse them.
+  const fixed: Record<string, string> = { Host: target.host, Connection: "keep-alive", "Content-Type": "application/json" };
   for (const [name, value] of Object.entries(headers)) fixed[name] = value.trim();
+  if (auth) fixed["Authorization"] ??= `Basic ${Buffer.from(auth).toString("base64")}`;
+  const invalid = Object.entries(fixed).find(([name, value]) => !TOKEN.test(name) || !FIELD_VALUE.test(value));
+  const lines = Object.entries(fixed)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
   const expiry = deadlines(timeoutMs);
 
   return (envelope) =>
     new Promise<SendResult>((resolve) => {
-      const { body } = envelope;
+      const { body, path } = envelope;
       // Built only when something failed.
-      const fail: Fail = (...args) => failureOf(base + envelope.path, headers, failureDetail)(...args);
-      let current: http.ClientRequest | undefined;
+      const fail: Fail = (...args) => failureOf(base + path, headers, failureDetail)(...args);
+      const networkError = (error: unknown, timedOut: boolean) =>
+        resolve(fail(true, "network_error", timedOut ? `timed out after ${timeoutMs} ms` : `network error${failureDetail.error(error)}`, error));
+      if (invalid || /[^\x21-\x7e]/.test(prefix + path)) {
+        const what = invalid ? `header ${JSON.stringify(invalid[0])}` : "request path";
+        return networkError(Object.assign(new TypeError(`Invalid character in ${what}`), { code: "ERR_INVALID_CHAR" }), false);
+      }
       let timedOut = false;
-      let settled = false;
+      let exchange: { abort(error: Error): void };
       const stop = expiry(() => {
         timedOut = true;
-        current?.destroy();
+        exchange.abort(Object.assign(new Error("request timed out"), { code: "ETIMEDOUT" }));
       });
-      const finish = (result: SendResult) => {
-        if (settled) return;
-        settled = true;
+      const answer = (result: Answer) => {
         stop();
-        resolve(result);
-      };
-      const networkError = (error: unknown) =>
-        finish(fail(true, "network_error", timedOut ? `timed out after ${timeoutMs} ms` : `network error${failureDetail.error(error)}`, error));
-
-      const answer = (res: http.IncomingMessage) => {
-        // Errors after the headers (a reset, our own timeout) end the body early; reading copes with that.
-        res.on("error", ignore);
-        const status = res.statusCode ?? 0;
-        if (isRedirect(status)) {
-          res.resume();
-          finish(redirected(fail, status, res.headers.location));
-        } else if (status >= 200 && status < 300) {
-          // Read to the end, so the connection goes back to the pool.
-          const ok = () => finish({ ok: true, status });
-          res.on("end", ok);
-          res.on("close", ok);
-          res.resume();
-        } else {
-          void reason(res, status).then((text) => finish(answered(fail, status, text, res.headers["retry-after"])));
-        }
+        const { status, headers: got } = result;
+        if (isRedirect(status)) resolve(redirected(fail, status, got["location"]));
+        else if (status >= 200 && status < 300) resolve({ ok: true, status });
+        else void reason(result).then((text) => resolve(answered(fail, status, text, got["retry-after"])));
       };
 
       /** `again`: a request that meets a reused connection the server just closed is sent once more, at once. */
       const post = (again: boolean) => {
-        let req: http.ClientRequest;
-        try {
-          req = transport.request({
-            protocol,
-            hostname,
-            port,
-            auth,
-            agent,
-            method: "POST",
-            path: prefix + envelope.path,
-            headers: { ...fixed, "X-Request-ID": uuid(), "Content-Length": Buffer.byteLength(body) },
-          });
-        } catch (error) {
-          // Invalid header values throw here; fetch rejects for them.
-          return networkError(error);
-        }
-        current = req;
-        req.on("response", answer);
-        req.on("error", (error) => {
-          if (again && req.reusedSocket && !timedOut && isConnectionClosed(error)) post(false);
-          else networkError(error);
+        const head = `POST ${prefix}${path} HTTP/1.1\r\n${lines}X-Request-ID: ${uuid()}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+        exchange = pool.request(head, body, wantsReason, (error, result, reused) => {
+          if (result) return answer(result);
+          if (again && reused && !timedOut && isConnectionClosed(error)) return post(false);
+          stop();
+          networkError(error, timedOut);
         });
-        req.end(body);
       };
       post(true);
     });
 }
 
-/** An error body explained by the same capped reader as fetch's; the sender's timeout still applies. */
-async function reason(res: http.IncomingMessage, status: number): Promise<string> {
+/** An error body explained by the same capped reader as fetch's. */
+async function reason({ status, statusText, body }: Answer): Promise<string> {
   try {
-    // Only error answers pay for the web stream.
-    return await failureDetail.reason(new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status, statusText: res.statusMessage }));
+    return await failureDetail.reason(new Response(body ? new Uint8Array(body) : null, { status, statusText }));
   } catch {
     // A status or reason phrase the Response constructor refuses (beyond 599, odd bytes): the status line says enough.
-    res.destroy();
     return "";
   }
 }

@@ -13,13 +13,13 @@ export function followsTrace(path: string): boolean {
 }
 
 interface TraceState {
-  /** Enqueue seqs of this trace's `/traces` envelopes not yet settled. */
-  readonly pending: Set<number>;
+  /** Enqueue seqs of this trace's `/traces` envelopes not yet settled (mostly one). */
+  readonly pending: number[];
   delivered: boolean;
   /** How the last undelivered one left, when none was delivered. */
   failed?: Exclude<SettleOutcome, "delivered">;
-  /** Followers waiting, each for the envelopes enqueued before its own seq. */
-  waiters: { seq: number; resolve: (decision: GateDecision) => void }[];
+  /** Followers waiting, each for the envelopes enqueued before its own seq; made when one waits. */
+  waiters?: { seq: number; resolve: (decision: GateDecision) => void }[];
 }
 
 /** What a follower does once its trace's earlier envelopes have left: go, or leave as its trace did. */
@@ -31,20 +31,23 @@ export class TraceGate {
   /** A `/traces` envelope of `traceId` entered the queue as `seq`. */
   queued(traceId: string, seq: number): void {
     let state = this.traces.get(traceId);
-    if (state === undefined) this.traces.set(traceId, (state = { pending: new Set(), delivered: false, waiters: [] }));
-    state.pending.add(seq);
+    if (state === undefined) this.traces.set(traceId, (state = { pending: [seq], delivered: false }));
+    else state.pending.push(seq);
   }
 
   /** That envelope left: followers with nothing earlier under way get their decision. */
   settled(traceId: string, seq: number, outcome: SettleOutcome): void {
     const state = this.traces.get(traceId);
-    if (state === undefined || !state.pending.delete(seq)) return;
+    const index = state?.pending.indexOf(seq) ?? -1;
+    if (state === undefined || index < 0) return;
+    state.pending.splice(index, 1);
     if (outcome === "delivered") state.delivered = true;
     else if (!state.delivered) state.failed = outcome;
-    const ready = state.waiters.filter((w) => !this.earlierPending(state, w.seq));
-    state.waiters = state.waiters.filter((w) => this.earlierPending(state, w.seq));
+    const waiters = state.waiters ?? [];
+    const ready = waiters.filter((w) => !this.earlierPending(state, w.seq));
+    state.waiters = waiters.filter((w) => this.earlierPending(state, w.seq));
     // A trace with nothing under way is forgotten: a later follower simply goes (its trace left before it came).
-    if (state.pending.size === 0 && state.waiters.length === 0) this.traces.delete(traceId);
+    if (state.pending.length === 0 && state.waiters.length === 0) this.traces.delete(traceId);
     for (const w of ready) w.resolve(this.decision(state));
   }
 
@@ -56,7 +59,7 @@ export class TraceGate {
     const state = this.traces.get(traceId);
     if (state === undefined) return "send";
     if (!this.earlierPending(state, seq)) return this.decision(state);
-    return new Promise((resolve) => state.waiters.push({ seq, resolve }));
+    return new Promise((resolve) => (state.waiters ??= []).push({ seq, resolve }));
   }
 
   private earlierPending(state: TraceState, seq: number): boolean {

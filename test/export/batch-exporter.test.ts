@@ -902,3 +902,54 @@ describe("BatchExporter: settled hook", () => {
     expect(reports.map((r) => r.code).sort()).toEqual(["http_error", "http_error", "queue_overflow"]);
   });
 });
+
+describe("BatchExporter: bodies made after the caller's turn (enqueueLater)", () => {
+  beforeEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("makes the envelopes of one turn together once it is over, then sends them", async () => {
+    const fake = manualSend();
+    const { exporter } = makeExporter({ send: fake.send, batchSize: 2 });
+    const made: number[] = [];
+    const later = (n: number) => () => (made.push(n), [env(n)]);
+
+    exporter.enqueueLater(later(1));
+    exporter.enqueueLater(later(2));
+    expect(made).toEqual([]);
+
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(made).toEqual([1, 2]);
+    expect(ids(fake.sent)).toEqual([1, 2]);
+  });
+
+  it("flush() makes what waits at once and resolves once it is delivered", async () => {
+    const fake = manualSend();
+    const { exporter } = makeExporter({ send: fake.send });
+
+    exporter.enqueueLater(() => [env(1), env(2)]);
+    const flushed = track(exporter.flush());
+    expect(ids(fake.sent)).toEqual([1, 2]);
+
+    fake.answerNext();
+    fake.answerNext();
+    await tick();
+    expect(flushed.done).toBe(true);
+  });
+
+  it("shutdown() delivers what waits to be made, and ignores what comes after", async () => {
+    const fake = manualSend();
+    const { exporter } = makeExporter({ send: fake.send });
+    const outcomes: SettleOutcome[] = [];
+
+    exporter.enqueueLater(() => [{ ...env(1), settled: (o) => outcomes.push(o) }]);
+    const done = track(exporter.shutdown());
+    exporter.enqueueLater(() => [{ ...env(2), settled: (o) => outcomes.push(o) }]);
+    fake.answerNext();
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(done.done).toBe(true);
+    expect(ids(fake.sent)).toEqual([1]);
+    expect(outcomes).toEqual(["delivered", "abandoned"]);
+  });
+});
