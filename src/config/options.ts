@@ -40,7 +40,21 @@ export interface PandaProbeOptions {
   queueDir?: string;
   /** Bytes `queueDir` may hold; past it the oldest traces are deleted (reported as `queue_overflow`). */
   maxQueueBytes?: number;
+  /**
+   * `"batch"` (Node's default): traces wait up to `flushInterval` to share requests. `"immediate"`
+   * (edge runtimes' default, and for short-lived functions): each ended trace is sent at once, from
+   * the request that ended it.
+   */
+  exportMode?: ExportMode;
+  /**
+   * Keeps a serverless invocation alive until a trace's delivery settled: called with its promise
+   * (Vercel's `waitUntil` from `@vercel/functions`, Next.js's `after`, `waitUntil` from
+   * `cloudflare:workers`). Without it, Vercel's and Next.js's own request context is used where present.
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
+
+export type ExportMode = "batch" | "immediate";
 
 export interface ResolvedConfig {
   apiKey: string | undefined;
@@ -62,6 +76,8 @@ export interface ResolvedConfig {
   dangerouslyAllowBrowser: boolean;
   queueDir: string | undefined;
   maxQueueBytes: number;
+  exportMode: ExportMode;
+  waitUntil: ((promise: Promise<unknown>) => void) | undefined;
 }
 
 const DEFAULTS = {
@@ -77,6 +93,7 @@ const DEFAULTS = {
   maxPayloadSize: 5 * 1024 * 1024,
   dangerouslyAllowBrowser: false,
   maxQueueBytes: 256 * 1024 * 1024,
+  exportMode: "batch",
 };
 
 export function configError(message: string): PandaProbeError {
