@@ -10,9 +10,9 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort, stopChild } from "./child.js";
 import { REPO } from "./package-install.js";
 
 const run = promisify(execFile);
@@ -89,19 +89,8 @@ const worker :Workerd.Worker = (
     url,
     bundle: readFileSync(bundlePath, "utf8"),
     output: () => output,
-    close: () => stop(child),
+    close: () => stopChild(child),
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
 }
 
 /** Polls until workerd answers; fails at once when it exits. */
@@ -117,12 +106,4 @@ async function ready(url: string, child: ChildProcess, output: () => string): Pr
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`workerd did not answer within 60 s:\n${output()}`);
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-  });
 }
