@@ -6,10 +6,11 @@ export type WaitUntil = (promise: Promise<unknown>) => void;
 /**
  * Serverless functions freeze once their response is sent: a delivery still under way then waits
  * for the next invocation, or is lost. Each envelope's delivery is handed to the `waitUntil` of the
- * request that queued it (looked up then, in that request) and sent at once rather than batched.
+ * request that queued it (looked up then, in that request) and sent at once rather than batched
+ * (by an exporter that can: `sendNow`; the durable one sends at its own pace).
  * Where no `waitUntil` is found the envelope is queued as it is.
  */
-export function keepAliveWith(inner: Exporter, find: () => WaitUntil | undefined): Exporter {
+export function keepAliveWith(inner: Exporter & { sendNow?(): void }, find: () => WaitUntil | undefined): Exporter {
   return {
     enqueue(envelope) {
       const waitUntil = find();
@@ -30,7 +31,7 @@ export function keepAliveWith(inner: Exporter, find: () => WaitUntil | undefined
         },
       });
       // A batch would wait for flushInterval, holding the invocation (or frozen with it).
-      void inner.flush();
+      inner.sendNow?.();
     },
     flush: (timeoutMs) => inner.flush(timeoutMs),
     shutdown: (timeoutMs) => inner.shutdown(timeoutMs),

@@ -11,7 +11,7 @@ import { installPackedPackage, type InstalledPackage } from "../support/package-
 import { startWorkerd, type Workerd } from "../support/workerd.js";
 
 const API_KEY = "sk_pp_workerd";
-const CONCURRENT = 20;
+const CONCURRENT = 40;
 
 interface Seen {
   sessionId: string | null;
@@ -39,6 +39,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (process.env.SHOW_WORKERD) console.log(worker?.output());
   await worker?.close();
   await collector?.close();
   pkg?.cleanup();
@@ -85,5 +86,9 @@ describe("the edge build in workerd", () => {
     await collector.waitFor(() => collector.traces().length >= 2, 30_000);
     expect(collector.traces().map((t) => t.session_id).sort()).toEqual(["scoped", "scoped-2"]);
     await expect.poll(() => worker.output().match(/setSession\(\)\/setUser\(\) set nothing/g)?.length).toBe(1);
+  });
+
+  it("never settles one request's promise from another request's context (workerd warns and cancels such continuations)", () => {
+    expect(worker.output()).not.toMatch(/different request context|Cannot perform I\/O on behalf of a different request/);
   });
 });
