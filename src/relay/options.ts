@@ -155,9 +155,10 @@ export function resolveRelayOptions(options: RelayOptions): RelayConfig {
   if (options.fetch !== undefined && typeof options.fetch !== "function") fail(`option "fetch" must be a function`);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== "function") fail(`no global fetch in this runtime: pass the "fetch" option`);
+  const projectName = laterString(options.projectName, "projectName");
   return {
     apiKey: laterString(options.apiKey, "apiKey"),
-    projectName: ((name) => name && checkedProjectName(name, `option "projectName"`))(laterString(options.projectName, "projectName")),
+    projectName: projectName && checkedProjectName(projectName, `option "projectName"`),
     endpoint: parseEndpoint(options.endpoint),
     authorize: options.authorize,
     maxBodyBytes: positiveInteger(options.maxBodyBytes, "maxBodyBytes", DEFAULT_MAX_BODY_BYTES, Number.MAX_SAFE_INTEGER),
@@ -176,8 +177,7 @@ export function credentialed(config: RelayConfig): ResolvedRelayOptions {
   const apiKey = config.apiKey ?? (env?.["PANDAPROBE_API_KEY"] || undefined);
   const fromEnv = config.projectName === undefined ? env?.["PANDAPROBE_PROJECT_NAME"] || undefined : undefined;
   const projectName = config.projectName ?? (fromEnv && checkedProjectName(fromEnv, "PANDAPROBE_PROJECT_NAME"));
-  const missing = [apiKey ? undefined : "apiKey (PANDAPROBE_API_KEY)", projectName ? undefined : "projectName (PANDAPROBE_PROJECT_NAME)"];
-  const named = missing.filter(Boolean);
-  if (named.length > 0) fail(`${named.join(" and ")} ${named.length > 1 ? "are" : "is"} not set; traces are not forwarded`);
+  const missing = [apiKey ? "" : "apiKey (PANDAPROBE_API_KEY)", projectName ? "" : "projectName (PANDAPROBE_PROJECT_NAME)"].filter(Boolean);
+  if (missing.length > 0) fail(`${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set; traces are not forwarded`);
   return { ...config, apiKey: apiKey!, projectName: projectName! };
 }
