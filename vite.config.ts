@@ -5,6 +5,7 @@ import { defineConfig } from "vite";
 const entries = {
   index: "src/index.ts",
   browser: "src/index.browser.ts",
+  edge: "src/index.edge.ts",
   relay: "src/relay/index.ts",
   "integration-kit": "src/integration-kit.ts",
   openai: "src/integrations/openai.ts",
@@ -65,7 +66,7 @@ export default defineConfig({
       },
       output: {
         // RSC bundlers read "use client" per file: the client modules get one chunk that carries it.
-        advancedChunks: { groups: [{ name: "react-client", test: CLIENT_MODULE }] },
+        codeSplitting: { groups: [{ name: "react-client", test: CLIENT_MODULE }] },
         banner: (chunk) => (!chunk.isEntry && chunk.moduleIds.some((id) => CLIENT_MODULE.test(id)) ? '"use client";' : ""),
       },
     },

@@ -3,7 +3,17 @@ import { DEFAULT_ENDPOINT } from "../wire/endpoint.js";
 import { projectNameProblem } from "../wire/limits.js";
 import { configError, type PandaProbeOptions, type ResolvedConfig } from "./options.js";
 
-export type Kind = "string" | "nonEmptyString" | "boolean" | "positiveInt" | "nonNegativeInt" | "positiveNumber" | "fraction" | "function" | "exporter";
+export type Kind =
+  | "string"
+  | "nonEmptyString"
+  | "boolean"
+  | "positiveInt"
+  | "nonNegativeInt"
+  | "positiveNumber"
+  | "fraction"
+  | "function"
+  | "exporter"
+  | "exportMode";
 
 /** The single source of truth for option names and their types (their variables: `config/env.ts`). */
 export const KINDS: Record<keyof PandaProbeOptions, Kind> = {
@@ -30,6 +40,8 @@ export const KINDS: Record<keyof PandaProbeOptions, Kind> = {
   recordInputs: "boolean",
   recordOutputs: "boolean",
   sampleRate: "fraction",
+  exportMode: "exportMode",
+  waitUntil: "function",
 };
 
 const KNOWN = Object.keys(KINDS) as (keyof PandaProbeOptions)[];
@@ -47,6 +59,7 @@ const CHECKS: Record<Kind, [(value: unknown) => boolean, string]> = {
     (e) => ["enqueue", "flush", "shutdown"].every((m) => typeof (e as Record<string, unknown> | null)?.[m] === "function"),
     "an object with enqueue, flush and shutdown methods",
   ],
+  exportMode: [(v) => v === "batch" || v === "immediate", '"batch" or "immediate"'],
   positiveInt: [(v) => isNumber(v) && Number.isInteger(v) && v >= 1, "a positive integer"],
   nonNegativeInt: [(v) => isNumber(v) && Number.isInteger(v) && v >= 0, "an integer >= 0"],
   positiveNumber: [(v) => isNumber(v) && Number.isFinite(v) && v > 0, "a positive number"],

@@ -4,7 +4,7 @@ import { configError, type PandaProbeOptions, type ResolvedConfig } from "./opti
 export type Env = Record<string, string | undefined>;
 
 /** Options whose values are objects or functions, which no variable can hold. */
-const NO_VARIABLE = ["fetch", "exporter", "dangerouslyAllowBrowser", "mask"];
+const NO_VARIABLE = ["fetch", "exporter", "dangerouslyAllowBrowser", "mask", "waitUntil"];
 
 /**
  * The options `PANDAPROBE_*` variables set (`batchSize` from PANDAPROBE_BATCH_SIZE, ...), parsed
@@ -29,7 +29,7 @@ export function readEnv(env: Env, options: PandaProbeOptions | undefined): Panda
 
 /** Numbers of every numeric kind parse alike; their ranges are checked after. */
 function parse(raw: string, kind: Kind, name: string): unknown {
-  if (kind === "string" || kind === "nonEmptyString") return raw;
+  if (kind === "string" || kind === "nonEmptyString" || kind === "exportMode") return raw;
   if (kind === "boolean") {
     const v = raw.trim().toLowerCase();
     if (v === "true" || v === "1" || v === "yes") return true;

@@ -56,7 +56,21 @@ export interface PandaProbeOptions {
    * tier and every upsert agree; the others cost next to nothing and their scores are dropped.
    */
   sampleRate?: number;
+  /**
+   * `"batch"` (Node's default): traces wait up to `flushInterval` to share requests. `"immediate"`
+   * (edge runtimes' default, and for short-lived functions): each ended trace is sent at once, from
+   * the request that ended it.
+   */
+  exportMode?: ExportMode;
+  /**
+   * Keeps a serverless invocation alive until a trace's delivery settled: called with its promise
+   * (Vercel's `waitUntil` from `@vercel/functions`, Next.js's `after`, `waitUntil` from
+   * `cloudflare:workers`). Without it, Vercel's and Next.js's own request context is used where present.
+   */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
+
+export type ExportMode = "batch" | "immediate";
 
 export interface ResolvedConfig {
   apiKey: string | undefined;
@@ -84,6 +98,8 @@ export interface ResolvedConfig {
   recordOutputs: boolean | undefined;
   /** Unset: 1. */
   sampleRate: number | undefined;
+  exportMode: ExportMode;
+  waitUntil: ((promise: Promise<unknown>) => void) | undefined;
 }
 
 const DEFAULTS = {
@@ -99,6 +115,7 @@ const DEFAULTS = {
   maxPayloadSize: 5 * 1024 * 1024,
   dangerouslyAllowBrowser: false,
   maxQueueBytes: 256 * 1024 * 1024,
+  exportMode: "batch",
 };
 
 export function configError(message: string): PandaProbeError {

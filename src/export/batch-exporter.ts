@@ -219,6 +219,14 @@ export class BatchExporter implements Exporter {
     return this.flushWithin(timeoutMs, "flush", false);
   }
 
+  /**
+   * Sends what is queued as soon as slots allow, without waiting for it: unlike flush(), no promise
+   * that a later delivery (in Workers, maybe another request's) would have to resolve.
+   */
+  sendNow(): void {
+    this.release();
+  }
+
   shutdown(timeoutMs: number = DEFAULT_SHUTDOWN_TIMEOUT_MS): Promise<void> {
     if (this.shutdownPromise === undefined) {
       this.makeLater();

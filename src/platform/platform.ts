@@ -18,8 +18,8 @@ export interface Platform {
   /** Why this config cannot send from this runtime (missing key, a key in a browser), or undefined. */
   refuse(config: ResolvedConfig): string | undefined;
   createExporter(config: ResolvedConfig, hooks: ExporterHooks): Exporter;
-  /** Holds ended traces for their open spans so they share requests; absent where the runtime may stop at any moment. */
-  spanHold?(config: ResolvedConfig): (send: SendTrace) => SpanHold;
+  /** Holds ended traces for their open spans so they share requests; none where the runtime may stop at any moment. */
+  spanHold?(config: ResolvedConfig): ((send: SendTrace) => SpanHold) | undefined;
   /** Runs flush when the process is about to exit (Node's event loop drains); returns how to stop. */
   flushOnExit?(flush: () => Promise<void>): () => void;
 }

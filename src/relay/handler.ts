@@ -2,7 +2,7 @@
 import { readBody } from "../base/read-body.js";
 import { declaredTooLarge, isJsonContentType, parseJson } from "./body.js";
 import { forward } from "./forward.js";
-import { resolveRelayOptions } from "./options.js";
+import { credentialed, resolveRelayOptions } from "./options.js";
 import type { RelayOptions, ResolvedRelayOptions } from "./options.js";
 import { corsHeaders, detail, preflight, rateLimited, retryAfterSeconds, validationError, withCors } from "./responses.js";
 import { matchRoute } from "./routes.js";
@@ -53,12 +53,30 @@ async function decide(options: ResolvedRelayOptions, req: Request, cors: Record<
 /**
  * Creates the relay: browsers POST traces, span batches and scores to the app's own route, and the
  * relay forwards them to PandaProbe with the API key, which never leaves the server.
- * Options are validated here (throws a `PandaProbeError` with code "config").
+ * Options are validated here (throws a `PandaProbeError` with code "config"), except credentials
+ * left unset for run time: those are read from the environment at the first request, and while
+ * they are missing every request is answered 500 and the problem logged once.
  */
 export function createRelayHandler(options: RelayOptions): RelayHandler {
-  const resolved = resolveRelayOptions(options);
+  const config = resolveRelayOptions(options);
+  let resolved: ResolvedRelayOptions | undefined;
+  let reported = false;
 
-  async function handle(req: Request): Promise<Response> {
+  /** The options with credentials, or the 500 that says they are missing. */
+  function ready(): ResolvedRelayOptions | Response {
+    if (resolved) return resolved;
+    try {
+      return (resolved = credentialed(config));
+    } catch (error) {
+      if (!reported) {
+        reported = true;
+        console.error(`[pandaprobe] ${(error as Error).message}`);
+      }
+      return detail(500, "Relay is not configured (see the server log)");
+    }
+  }
+
+  async function handle(req: Request, resolved: ResolvedRelayOptions): Promise<Response> {
     const cors = corsHeaders(req, resolved.allowedOrigins);
     const route = matchRoute(new URL(req.url).pathname);
     if (!route) return detail(404, "Not Found", cors);
@@ -131,7 +149,8 @@ export function createRelayHandler(options: RelayOptions): RelayHandler {
 
   return async function relay(req: Request): Promise<Response> {
     try {
-      return await handle(req);
+      const options = ready();
+      return options instanceof Response ? options : await handle(req, options);
     } catch {
       // A bug or an exotic request must not take the app's route down or leak internals.
       return detail(500, "Relay error");

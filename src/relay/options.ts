@@ -17,10 +17,14 @@ import { projectNameProblem } from "../wire/limits.js";
 export type AuthResult = boolean | { userId?: string } | Response;
 
 export interface RelayOptions {
-  /** The PandaProbe API key (`sk_pp_...`). Stays on the server: never sent back to the browser. */
-  apiKey: string;
-  /** The PandaProbe project the traces go to. */
-  projectName: string;
+  /**
+   * The PandaProbe API key (`sk_pp_...`). Stays on the server: never sent back to the browser.
+   * Unset (undefined or ""): `PANDAPROBE_API_KEY` at the first request, so a build without secrets
+   * (`next build` evaluates route modules) does not fail; missing then, requests are answered 500.
+   */
+  apiKey?: string | undefined;
+  /** The PandaProbe project the traces go to; unset: `PANDAPROBE_PROJECT_NAME` at the first request. */
+  projectName?: string | undefined;
   /** PandaProbe API base URL. Default `https://api.pandaprobe.com`. */
   endpoint?: string;
   /**
@@ -73,17 +77,17 @@ function unknownOption(name: string): never {
   fail(`unknown option "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}; known options: ${KNOWN.join(", ")}`);
 }
 
-function requiredString(value: unknown, name: string): string {
-  if (value === undefined) fail(`option "${name}" is required`);
+/** Unset (undefined, or "" as an unset variable reads) is for run time; anything else must be a real string now. */
+function laterString(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === "") return undefined;
   if (typeof value !== "string" || value.trim() === "") fail(`option "${name}" must be a non-empty string`);
   return value;
 }
 
 /** Every forwarded request would get the backend's 422 otherwise. */
-function projectName(value: unknown): string {
-  const name = requiredString(value, "projectName");
+function checkedProjectName(name: string, source: string): string {
   const problem = projectNameProblem(name);
-  if (problem) fail(`option "projectName" ${problem}`);
+  if (problem) fail(`${source} ${problem}`);
   return name;
 }
 
@@ -130,8 +134,17 @@ function parseOrigins(value: unknown): ReadonlySet<string> {
   );
 }
 
-/** Validates the options at creation, so a misconfigured relay fails at start-up rather than per request. */
-export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions {
+/** Options as checked at creation: the credentials may still be unknown (a build without secrets). */
+export type RelayConfig = Omit<ResolvedRelayOptions, "apiKey" | "projectName"> & {
+  apiKey: string | undefined;
+  projectName: string | undefined;
+};
+
+/**
+ * Validates the options at creation, so a misconfigured relay fails at start-up rather than per
+ * request; credentials not set yet are taken from the environment by `credentialed()`.
+ */
+export function resolveRelayOptions(options: RelayOptions): RelayConfig {
   if (typeof options !== "object" || options === null) fail("options must be an object");
   for (const name of Object.keys(options)) {
     if (!(KNOWN as readonly string[]).includes(name)) unknownOption(name);
@@ -142,9 +155,10 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
   if (options.fetch !== undefined && typeof options.fetch !== "function") fail(`option "fetch" must be a function`);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== "function") fail(`no global fetch in this runtime: pass the "fetch" option`);
+  const projectName = laterString(options.projectName, "projectName");
   return {
-    apiKey: requiredString(options.apiKey, "apiKey"),
-    projectName: projectName(options.projectName),
+    apiKey: laterString(options.apiKey, "apiKey"),
+    projectName: projectName && checkedProjectName(projectName, `option "projectName"`),
     endpoint: parseEndpoint(options.endpoint),
     authorize: options.authorize,
     maxBodyBytes: positiveInteger(options.maxBodyBytes, "maxBodyBytes", DEFAULT_MAX_BODY_BYTES, Number.MAX_SAFE_INTEGER),
@@ -152,4 +166,18 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     timeoutMs: positiveInteger(options.timeoutMs, "timeoutMs", DEFAULT_TIMEOUT_MS, MAX_TIMER_MS),
     fetch: fetchImpl,
   };
+}
+
+/**
+ * The options with their credentials, taken from `PANDAPROBE_API_KEY` / `PANDAPROBE_PROJECT_NAME`
+ * where the options left them unset; a `PandaProbeError` (code `config`) saying what is missing.
+ */
+export function credentialed(config: RelayConfig): ResolvedRelayOptions {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const apiKey = config.apiKey ?? (env?.["PANDAPROBE_API_KEY"] || undefined);
+  const fromEnv = config.projectName === undefined ? env?.["PANDAPROBE_PROJECT_NAME"] || undefined : undefined;
+  const projectName = config.projectName ?? (fromEnv && checkedProjectName(fromEnv, "PANDAPROBE_PROJECT_NAME"));
+  const missing = [apiKey ? "" : "apiKey (PANDAPROBE_API_KEY)", projectName ? "" : "projectName (PANDAPROBE_PROJECT_NAME)"].filter(Boolean);
+  if (missing.length > 0) fail(`${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set; traces are not forwarded`);
+  return { ...config, apiKey: apiKey!, projectName: projectName! };
 }

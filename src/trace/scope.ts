@@ -31,7 +31,9 @@ export function user<T>(userId: string, fn: () => T): T {
  * AsyncLocalStorage (before AsyncContextFrame, Node 24) keeps it on the resource running the call:
  * set directly in a request handler, it stays on the keep-alive connection and the next request on
  * it starts with it. So set it on every request (undefined included), or scope the request with
- * `session(id, next)`. In a browser it is per tab.
+ * `session(id, next)`. In a browser it is per tab. In the edge build (Workers, Vercel and Next.js
+ * edge) it sets nothing and warns once: there is no `enterWith` to scope it to a request, and a
+ * value per isolate would be shared by concurrent requests; use `session()` / `user()` there.
  */
 export function setSession(sessionId: string | undefined): void {
   if (DEV && process.env.NODE_ENV !== "production") assertOptionalString(sessionId, "session id");

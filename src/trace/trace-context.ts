@@ -52,6 +52,17 @@ export function withContext<T>(ctx: Context, fn: () => T): T {
 /** Imperative ids of a browser tab, where the carrier cannot enter a value: one user, one conversation at a time. */
 const tab = realmSlot<{ defaults?: Defaults }>("tab-defaults.v1", () => ({}));
 
+/**
+ * Set by a server entry whose carrier cannot enter a value (edge runtimes: no `enterWith`): there,
+ * ids per realm would be shared by every concurrent request, so `setSession`/`setUser` set nothing
+ * and say why, once.
+ */
+const refusal = realmSlot<{ why?: string; warned?: boolean }>("imperative-ids.v1", () => ({}));
+
+export function refuseImperativeIds(why: string): void {
+  refusal.why = why;
+}
+
 /** The imperative ids: with the async flow that set them on servers, per tab in browsers. */
 export function activeDefaults(): Defaults {
   return (contextManager().enterWith ? activeContext().defaults : tab.defaults) ?? NO_DEFAULTS;
@@ -60,7 +71,11 @@ export function activeDefaults(): Defaults {
 export function setDefaults(defaults: Defaults): void {
   const manager = contextManager();
   if (!manager.enterWith) {
-    tab.defaults = defaults;
+    if (refusal.why === undefined) tab.defaults = defaults;
+    else if (!refusal.warned) {
+      refusal.warned = true;
+      console.warn(`[pandaprobe] ${refusal.why}`);
+    }
     return;
   }
   const ctx = activeContext();

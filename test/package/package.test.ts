@@ -223,6 +223,31 @@ describe("bundlers pick the right build", () => {
     expect(code).not.toContain("AsyncLocalStorage");
   });
 
+  it.each([
+    ["Cloudflare (wrangler)", ["workerd", "worker", "browser"]],
+    ["Next.js and Vercel edge", ["edge-light", "worker", "browser"]],
+  ])("a bundle for %s takes the edge build: no Node built-in but node:async_hooks", async (_, conditions) => {
+    writeFileSync(join(pkg.app, "edge-worker.ts"), `export { init, session, startTrace } from "pandaprobe";\nexport { wrapOpenAI } from "pandaprobe/openai";`);
+    const result = await build({
+      absWorkingDir: pkg.app,
+      entryPoints: ["edge-worker.ts"],
+      bundle: true,
+      platform: "neutral",
+      conditions,
+      mainFields: ["module", "main"],
+      external: ["node:*"],
+      format: "esm",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const shipped = Object.keys(result.metafile.inputs).filter((path) => path.includes("node_modules/pandaprobe/"));
+    expect(shipped).toContain("node_modules/pandaprobe/dist/edge.js");
+    expect(shipped.filter((path) => /\/dist\/(index|browser)\./.test(path))).toEqual([]);
+    const imports = result.metafile.outputs[Object.keys(result.metafile.outputs)[0]!]!.imports.map((i) => i.path);
+    expect([...new Set(imports)]).toEqual(["node:async_hooks"]);
+  });
+
   it("a test runner resolving for browsers with require (Jest + jsdom) gets CommonJS, not the ES module build", async () => {
     // Jest's jsdom environment resolves with the "browser" and "require" conditions, and cannot load an ES module.
     const result = await pkg.node(
@@ -379,7 +404,7 @@ describe("the tarball", () => {
       if (typeof value === "string") targets.push(value.replace(/^\.\//, ""));
       else if (value && typeof value === "object") Object.values(value).forEach(collect);
     };
-    collect([pkg.manifest.main, pkg.manifest.module, pkg.manifest.types, pkg.manifest.typesVersions, pkg.manifest.exports, pkg.manifest.browser]);
+    collect([pkg.manifest.main, pkg.manifest.module, pkg.manifest.types, pkg.manifest.typesVersions, pkg.manifest.exports]);
     expect(targets.length).toBeGreaterThan(20);
     expect(targets.filter((path) => !shipped().has(path))).toEqual([]);
   });
