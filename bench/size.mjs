@@ -26,7 +26,7 @@ export const SDK_BAR_BYTES = 6144;
  * browser bundle grow fails the build unless it raises this on purpose. It comes down as the SDK
  * slims toward the bar.
  */
-export const SDK_BUDGET_BYTES = 10_752;
+export const SDK_BUDGET_BYTES = 12_544;
 
 /** The app's own work, shared by every variant so only the tracing library differs. */
 const APP_CORE = `
