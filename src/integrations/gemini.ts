@@ -11,9 +11,9 @@
  * generator, watched in place.
  */
 import { integrationIds, type IntegrationOptions } from "./llm-call.js";
-import { isObject, type Obj } from "./openai-record.js";
+import { isObject } from "./openai-record.js";
 import { geminiMessages, geminiParameters, geminiResult, GeminiAnswer } from "./gemini-content.js";
-import { callWatched, patchMethod, recordStream, startProviderCall, type ProviderApi } from "./provider-call.js";
+import { patchPair, type ProviderApi } from "./provider-call.js";
 
 export type WrapGeminiOptions = IntegrationOptions;
 
@@ -32,24 +32,16 @@ export function wrapGemini<T>(client: T, options?: WrapGeminiOptions): T {
   const ids = integrationIds(options, "wrapGemini()");
   const models = (client as { models?: unknown } | null | undefined)?.models;
   if (!isObject(models)) return client;
-  for (const [key, streaming] of [["generateContent", false], ["generateContentStream", true]] as const) {
-    patchMethod(models, key, (original) =>
-      function (this: unknown, ...args: unknown[]) {
-        const request: Obj = isObject(args[0]) ? args[0] : {};
-        const recorded = startProviderCall(
-          generate,
-          () => ({ messages: geminiMessages(request), model: request.model, parameters: geminiParameters(request) }),
-          ids,
-          streaming,
-        );
-        if (!recorded) return original.apply(this, args);
-        return callWatched(
-          recorded,
-          () => original.apply(this, args),
-          streaming ? (stream) => recordStream(recorded, stream, "generator") : (response) => recorded.response(response),
-        );
-      },
-    );
-  }
+  patchPair(
+    {
+      target: models,
+      plain: "generateContent",
+      streaming: "generateContentStream",
+      api: generate,
+      read: (request) => ({ messages: geminiMessages(request), model: request.model, parameters: geminiParameters(request) }),
+      watch: "generator",
+    },
+    ids,
+  );
   return client;
 }

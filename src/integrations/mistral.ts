@@ -20,7 +20,7 @@ import {
   type Obj,
   type StreamAccumulator,
 } from "./openai-record.js";
-import { callWatched, patchMethod, recordStream, startProviderCall, type ProviderApi } from "./provider-call.js";
+import { patchPair, type ProviderApi } from "./provider-call.js";
 
 export type WrapMistralOptions = IntegrationOptions;
 
@@ -169,24 +169,16 @@ export function wrapMistral<T>(client: T, options?: WrapMistralOptions): T {
   } catch {
     return client;
   }
-  for (const [key, streaming] of [["complete", false], ["stream", true]] as const) {
-    patchMethod(resource, key, (original) =>
-      function (this: unknown, ...args: unknown[]) {
-        const request: Obj = isObject(args[0]) ? args[0] : {};
-        const recorded = startProviderCall(
-          chat,
-          () => ({ messages: messagesOf(request), model: request.model, parameters: mistralParameters(request) }),
-          ids,
-          streaming,
-        );
-        if (!recorded) return original.apply(this, args);
-        return callWatched(
-          recorded,
-          () => original.apply(this, args),
-          streaming ? (stream) => recordStream(recorded, stream, "iterable") : (response) => recorded.response(response),
-        );
-      },
-    );
-  }
+  patchPair(
+    {
+      target: resource,
+      plain: "complete",
+      streaming: "stream",
+      api: chat,
+      read: (request) => ({ messages: messagesOf(request), model: request.model, parameters: mistralParameters(request) }),
+      watch: "iterable",
+    },
+    ids,
+  );
   return client;
 }

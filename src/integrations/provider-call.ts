@@ -96,3 +96,38 @@ export function patchMethod(target: unknown, key: string, make: (original: (...a
     return false;
   }
 }
+
+/** One pair of SDK methods to trace in place: the plain call and its streaming twin. */
+export interface PatchedPair {
+  /** The SDK object that owns the methods (the client's `models`, its `chat`). */
+  target: unknown;
+  plain: string;
+  streaming: string;
+  api: ProviderApi;
+  /** The request's messages, model and knobs, from the call's first argument. */
+  read: (request: Record<string, unknown>) => CallRequest;
+  /** How the SDK's stream is read: an async generator watched in place, or any async iterable. */
+  watch: Watch;
+}
+
+/**
+ * Replaces both methods on their own object, so the client keeps its class and type and every
+ * other method: each call records one LLM span, a streamed one chunk by chunk as the caller
+ * reads it. A method already wrapped is left as is (the first wrap's ids stay).
+ */
+export function patchPair({ target, plain, streaming, api, read, watch }: PatchedPair, ids: IntegrationOptions | undefined): void {
+  for (const [key, streams] of [[plain, false], [streaming, true]] as const) {
+    patchMethod(target, key, (original) =>
+      function (this: unknown, ...args: unknown[]) {
+        const request = typeof args[0] === "object" && args[0] !== null ? (args[0] as Record<string, unknown>) : {};
+        const recorded = startProviderCall(api, () => read(request), ids, streams);
+        if (!recorded) return original.apply(this, args);
+        return callWatched(
+          recorded,
+          () => original.apply(this, args),
+          streams ? (stream) => recordStream(recorded, stream, watch) : (response) => recorded.response(response),
+        );
+      },
+    );
+  }
+}
