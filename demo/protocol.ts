@@ -1,6 +1,7 @@
 /**
  * What the page and the demo server say to each other on `POST /api/chat`: the request as JSON, the
- * answer as newline-delimited JSON events, one per line, streamed as the model produces them.
+ * answer as newline-delimited JSON events, one per line, streamed as the model produces them. The
+ * request's headers carry the page's trace context (`traceparent`, `tracestate`, `baggage`).
  */
 export interface ChatMessage {
   role: "user" | "assistant";
@@ -10,15 +11,16 @@ export interface ChatMessage {
 export interface ChatRequest {
   /** The conversation so far, ending with the user's new message. */
   messages: ChatMessage[];
-  /** The page's conversation id: the server traces the call in this session. */
+  /**
+   * The page's conversation and user: the session and user of the server's own trace when the
+   * request carries no trace context (with it, the turn is the page's trace, with the page's ids).
+   */
   sessionId?: string;
   userId?: string;
-  /** The page's trace of this turn, so the two traces of one turn can be found from each other. */
-  browserTraceId?: string;
 }
 
 export type ChatEvent =
-  | { type: "start"; model: string; traceId: string | undefined }
+  | { type: "start"; model: string }
   | { type: "delta"; text: string }
   | { type: "done" }
   | { type: "error"; message: string };

@@ -2,13 +2,13 @@
 import { CHAT_ROUTE, type ChatEvent, type ChatRequest } from "../protocol.js";
 
 /**
- * Sends the turn. Rejects with the fetch's TypeError when the network is unreachable (offline), so
+ * Sends the turn, with `headers` (the trace context of the span it answers). Rejects with the fetch's TypeError when the network is unreachable (offline), so
  * the caller can tell that apart from a failed answer, which arrives as an `error` event.
  */
-export async function openChat(request: ChatRequest): Promise<AsyncIterable<ChatEvent>> {
+export async function openChat(request: ChatRequest, headers: Record<string, string>): Promise<AsyncIterable<ChatEvent>> {
   const response = await fetch(CHAT_ROUTE, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { ...headers, "content-type": "application/json" },
     body: JSON.stringify(request),
   });
   if (!response.body || !response.headers.get("content-type")?.includes("ndjson")) {

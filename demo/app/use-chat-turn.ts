@@ -1,12 +1,13 @@
 /**
  * One traced turn: from the click to the last token on screen, as the trace `chat-turn` with
  *   - `answer` (LLM): the server's streamed answer; its time to first token is when the first token
- *     was rendered, which is what the user waited for;
+ *     was rendered, which is what the user waited for. The request carries this span's trace
+ *     context, so the server's spans (`chat-api` and its model call) are its children;
  *   - `offline-reply`: the page's canned answer when the server was out of reach;
  *   - `render`: until React has committed the finished answer.
  */
 import { useCallback } from "react";
-import { SpanKind, type Span } from "pandaprobe";
+import { SpanKind, traceHeaders, type Span } from "pandaprobe";
 import { useTrace } from "pandaprobe/react";
 import type { ChatMessage } from "../protocol.js";
 import { offlineReply, openChat } from "./chat-stream.js";
@@ -48,7 +49,7 @@ export function useChatTurn(ids: { conversationId: string; userId: string }) {
         await trace.span("answer", { kind: SpanKind.LLM, input: { messages: history } }, async (span) => {
           let events;
           try {
-            events = await openChat({ messages: history, sessionId: conversationId, userId, browserTraceId: trace.traceId });
+            events = await openChat({ messages: history, sessionId: conversationId, userId }, traceHeaders(span));
           } catch (error) {
             // fetch() rejects with a TypeError only when the request could not be made at all.
             if (!(error instanceof TypeError)) throw error;
@@ -59,7 +60,6 @@ export function useChatTurn(ids: { conversationId: string; userId: string }) {
           for await (const event of events) {
             if (event.type === "start") {
               span.setModel(event.model);
-              if (event.traceId) trace.setMetadata({ server_trace_id: event.traceId });
             } else if (event.type === "delta") {
               await render(event.text, span);
             } else if (event.type === "error") {

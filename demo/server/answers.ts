@@ -6,12 +6,12 @@ const TOPICS: { match: RegExp; answer: string }[] = [
   {
     match: /\b(hi|hello|hey)\b/i,
     answer:
-      "Hello! I am the demo's fake model. Every message you send becomes two traces: one from this page, from your click to the last token on screen, and one from the server around the model call.",
+      "Hello! I am the demo's fake model. Every message you send becomes one trace, from your click to the last token on screen, with the server's model call inside it.",
   },
   {
     match: /\bsession/i,
     answer:
-      "A session groups the traces of one conversation. This page starts a new session id for each conversation and sends it with every message, so the server's traces land in the same session as the page's.",
+      "A session groups the traces of one conversation. This page starts a new session id for each conversation, and each message's trace, the server's part included, lands in it.",
   },
   {
     match: /\b(token|ttft|first)\b/i,

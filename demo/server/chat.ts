@@ -1,12 +1,13 @@
 /**
  * `POST /api/chat`: one traced model call per turn, streamed back to the page as NDJSON events.
- * The trace runs inside `session()` / `user()` with the ids the page sent, so the page's trace and
- * this one fall in the same session, and the wrapped client's LLM span (time to first token,
- * tokens, errors) is its child.
+ * The page's request carries its trace context (`traceHeaders()`), so `continueTrace` makes this
+ * work part of the page's trace: the span `chat-api`, under the page's `answer` span, and the
+ * wrapped client's LLM span (time to first token, tokens, errors) under it. A request without trace
+ * context (a curl) gets a trace of its own, `chat-api`, in the session and user its body names.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type OpenAI from "openai";
-import { session, startTrace, user } from "pandaprobe";
+import { continueTrace, getCurrentSpan, session, startTrace, user, type Span, type Trace } from "pandaprobe";
 import type { ChatEvent, ChatMessage, ChatRequest } from "../protocol.js";
 
 const MAX_BODY = 256 * 1024;
@@ -42,7 +43,6 @@ function parseChat(raw: string): Required<Pick<ChatRequest, "messages">> & ChatR
     messages: messages.map(({ role, content }) => ({ role, content })),
     sessionId: optionalId(body.sessionId, "sessionId"),
     userId: optionalId(body.userId, "userId"),
-    browserTraceId: optionalId(body.browserTraceId, "browserTraceId"),
   };
 }
 
@@ -60,6 +60,22 @@ async function readBody(req: IncomingMessage): Promise<string> {
 function withIds<T>(sessionId: string | undefined, userId: string | undefined, fn: () => T): T {
   const withUser = userId === undefined ? fn : () => user(userId, fn);
   return sessionId === undefined ? withUser() : session(sessionId, withUser);
+}
+
+/**
+ * fn in the caller's trace when the request continues one (in the span `chat-api`), else in a trace
+ * of its own; fn records the call's input and output on what it is given.
+ */
+function traced<T>(req: IncomingMessage, input: unknown, fn: (recordOn: Span | Trace) => Promise<T>): Promise<T> {
+  return continueTrace(
+    req,
+    () => {
+      // Only the continued trace has a span current here; its trace-level fields are the page's.
+      const span = getCurrentSpan();
+      return span ? fn(span.setInput(input)) : startTrace("chat-api", { input }, fn);
+    },
+    { name: "chat-api" },
+  );
 }
 
 function messageOf(error: unknown): string {
@@ -82,37 +98,30 @@ export function chatHandler(model: ChatModel) {
     const lastUser = chat.messages.at(-1)!;
 
     await withIds(chat.sessionId, chat.userId, () =>
-      startTrace(
-        "chat-api",
-        {
-          input: { messages: [lastUser] },
-          metadata: chat.browserTraceId ? { browser_trace_id: chat.browserTraceId } : {},
-        },
-        async (trace) => {
-          const stream = await model.client.chat.completions.create(
-            { model: model.model, messages: chat.messages, stream: true, stream_options: { include_usage: true } },
-            { signal: abort.signal },
-          );
-          res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" });
-          send({ type: "start", model: model.model, traceId: trace.traceId });
-          let text = "";
-          try {
-            for await (const chunk of stream) {
-              const delta = chunk.choices[0]?.delta?.content;
-              if (!delta) continue;
-              text += delta;
-              send({ type: "delta", text: delta });
-            }
-          } finally {
-            // What the user saw, even when the stream broke off.
-            trace.setOutput({ messages: [{ role: "assistant", content: text }] });
+      traced(req, { messages: [lastUser] }, async (recordOn) => {
+        const stream = await model.client.chat.completions.create(
+          { model: model.model, messages: chat.messages, stream: true, stream_options: { include_usage: true } },
+          { signal: abort.signal },
+        );
+        res.writeHead(200, { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store" });
+        send({ type: "start", model: model.model });
+        let text = "";
+        try {
+          for await (const chunk of stream) {
+            const delta = chunk.choices[0]?.delta?.content;
+            if (!delta) continue;
+            text += delta;
+            send({ type: "delta", text: delta });
           }
-          send({ type: "done" });
-          res.end();
-        },
-      ),
+        } finally {
+          // What the user saw, even when the stream broke off.
+          recordOn.setOutput({ messages: [{ role: "assistant", content: text }] });
+        }
+        send({ type: "done" });
+        res.end();
+      }),
     ).catch((error: unknown) => {
-      // The trace recorded the error (and rethrew it, unchanged); the page gets its message.
+      // The trace or span recorded the error (and rethrew it, unchanged); the page gets its message.
       if (res.destroyed) return;
       if (!res.headersSent) {
         res.writeHead(502, { "content-type": "application/x-ndjson; charset=utf-8" });

@@ -43,7 +43,7 @@ afterAll(async () => {
   await account?.revoke();
 });
 
-it("the backend holds every turn of the demo's two conversations once, with sessions, users, span trees and time to first token", async () => {
+it("the backend holds every turn of the demo's two conversations once, as one trace with the server's spans under the page's answer, with sessions, users and time to first token", async () => {
   const sessions = await chat(context, page, demo.url, `${mkdtempSync(join(tmpdir(), "demo-shots-"))}/`);
   const ids = [sessions.first, sessions.second];
   // Everything has arrived once it reads back whole; the stop then sends nothing more to wait for.

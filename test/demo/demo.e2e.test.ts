@@ -3,12 +3,16 @@
  * local collector, the demo server and the page), the scenario of test/demo/scenario.ts in real
  * Chromium, then:
  *   - read back through the collector's read routes, as test/backend/demo.e2e.ts reads the real
- *     backend: two sessions, their users, every turn once on the page's side and the server's,
- *     span trees, time to first token, the failing and the offline turn;
- *   - the viewer, in Chromium: the two sessions, their traces in order, a turn's span with its
- *     model and time to first token, the failing turn's error;
- *   - a turn answered just before the stop still arrives (the server sends its queue, then stops
- *     the collector), and the collector's file holds every body once, each valid against the contract.
+ *     backend: two sessions, their users, every turn once as one trace (the page's, with the
+ *     server's spans under its answer span), span trees, time to first token, the failing and the
+ *     offline turn;
+ *   - the viewer, in Chromium: the two sessions, their traces in order, a turn's span tree (the
+ *     server's spans nested under the page's answer), its answer span with its model and time to
+ *     first token, the failing turn's error;
+ *   - a turn answered just before the stop, asked without trace context (as a curl would), still
+ *     arrives as the server's own trace (the server sends its queue, then stops the collector), and
+ *     the collector's file holds every body once, each valid against the contract: the page's
+ *     traces and the server's spans of them, posted on their own.
  *
  * Screenshots go to test/demo/.screenshots/ (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
@@ -24,7 +28,7 @@ import { launchChromium } from "../support/chromium.js";
 import { contractErrors } from "../support/contract.js";
 import { startDemo, type DemoProcess } from "./demo-process.js";
 import { readApi, readBack, readUntil, type ReadBack } from "./read-back.js";
-import { chat, expectReadBack, lastMessage, SECOND, type Conversations } from "./scenario.js";
+import { chat, expectReadBack, lastMessage, SECOND, spanTree, type Conversations } from "./scenario.js";
 
 const SHOTS = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS ? "../../docs/screenshots/" : "./.screenshots/", import.meta.url));
 const temp = tempDir();
@@ -71,7 +75,10 @@ async function expectViewerShows(viewerUrl: string, read: ReadBack, { first, sec
   const turn = read.traces.find((t) => t.session_id === first && t.name === "chat-turn" && lastMessage(t.input) === "What is a session?")!;
   const answer = turn.spans.find((s) => s.name === "answer")!;
   await page.locator(`[data-testid="trace-item"][data-trace-id="${turn.trace_id}"]`).click();
-  await expect.poll(() => ids(page, "span-row", "data-span-id")).toEqual(turn.spans.map((s) => s.span_id));
+  // The page's spans and the server's, as one tree: chat-api and its model call under the answer.
+  const rows = spanTree(turn);
+  await expect.poll(() => ids(page, "span-row", "data-span-id")).toEqual(rows.map(([, s]) => s.span_id));
+  expect(await ids(page, "span-row", "data-depth")).toEqual(rows.map(([depth]) => String(depth)));
   await page.locator(`[data-testid="span-row"][data-span-id="${answer.span_id}"]`).click();
   const detail = page.locator('[data-testid="span-detail"]');
   await expect.poll(() => detail.locator("h3").textContent()).toContain("answer");
@@ -94,7 +101,7 @@ async function expectViewerShows(viewerUrl: string, read: ReadBack, { first, sec
   await page.close();
 }
 
-it("two conversations, an offline and a failing turn: read back from the collector once each, shown by its viewer, kept in its file", async () => {
+it("two conversations, an offline and a failing turn: one trace per turn, read back from the collector once each, shown by its viewer, kept in its file", async () => {
   expect(demo.viewerUrl).toBeDefined();
   const page = await context.newPage();
   page.on("response", (response) => {
@@ -108,7 +115,7 @@ it("two conversations, an offline and a failing turn: read back from the collect
 
   await expectViewerShows(demo.viewerUrl!, read, sessions);
 
-  // A turn answered right before the stop: its trace is still queued in the server when the signal comes.
+  // A turn answered right before the stop, without trace context: the server's own trace, still queued when the signal comes.
   const last = await fetch(`${demo.url}/api/chat`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -129,6 +136,10 @@ it("two conversations, an offline and a failing turn: read back from the collect
   const lastTurn = traceBodies.filter((t) => t.session_id === "last-turn");
   expect(lastTurn.map((t) => [t.name, lastMessage(t.input), t.status])).toEqual([["chat-api", "One last question", "COMPLETED"]]);
   expect(traceBodies.map((t) => t.trace_id).sort()).toEqual([...read.traces.map((t) => t.trace_id), lastTurn[0]!.trace_id].sort());
+  // The server never posts a trace it continues: only spans, to the page's traces.
+  const spanTraces = new Set(entries.flatMap((e) => (e.op === "spans" ? [e.trace_id] : [])));
+  expect([...spanTraces].every((id) => read.traces.some((t) => t.trace_id === id))).toBe(true);
+  expect(spanTraces.size).toBe(6);
   const spanIds = [...traceBodies.flatMap((t) => t.spans), ...spanBatches.flat()].map((s) => s.span_id);
   expect(new Set(spanIds).size).toBe(spanIds.length);
   expect(spanIds.length).toBe(read.traces.reduce((n, t) => n + t.spans.length, lastTurn[0]!.spans.length));

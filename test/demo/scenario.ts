@@ -13,9 +13,8 @@ import type { ReadBack } from "./read-back.js";
 
 export const FIRST = ["Hello!", "What is a session?", "How is time to first token measured?"];
 export const SECOND = { online: "Hello!", offline: "Do you work offline?", back: "Tell me something", failing: "Please fail this one" };
-/** Turns traced by the page (all 7) and by the server (all but the offline one). */
-export const PAGE_TURNS = 7;
-export const SERVER_TURNS = 6;
+/** One trace per turn, the page's (all 7), holding the server's spans where it answered (all but the offline turn). */
+export const TURNS = 7;
 
 /** A trace as stored: its latest fields and all its spans. */
 export interface StoredTrace extends Omit<TraceData, "spans"> {
@@ -81,7 +80,7 @@ export async function chat(context: BrowserContext, page: Page, url: string, sho
 }
 
 /** Depth-first, children in start order; throws on a span whose parent is not in the trace, or one listed twice. */
-function spanTree(trace: StoredTrace): [number, SpanData][] {
+export function spanTree(trace: StoredTrace): [number, SpanData][] {
   const ids = new Set(trace.spans.map((s) => s.span_id));
   expect(ids.size, `${trace.trace_id} lists a span twice`).toBe(trace.spans.length);
   for (const span of trace.spans) if (span.parent_span_id) expect(ids, `${span.name}'s parent`).toContain(span.parent_span_id);
@@ -112,82 +111,81 @@ function expectFirstToken(span: SpanData): void {
   expect(first).toBeLessThanOrEqual(Date.parse(span.ended_at!));
 }
 
-/** Everything the scenario must have left in the store: every turn once, on both sides, with its session, user, spans and errors. */
+/** The server's part of a turn: its span `chat-api` under the page's `answer`, and the wrapped model call under that. */
+function serverPart(turn: StoredTrace): { api: SpanData; llm: SpanData } {
+  const answer = spanNamed(turn, "answer");
+  const api = spanNamed(turn, "chat-api");
+  expect(api.parent_span_id, `${turn.trace_id}: chat-api's parent`).toBe(answer.span_id);
+  const llm = turn.spans.filter((s) => s.parent_span_id === api.span_id);
+  expect(llm.map((s) => s.kind)).toEqual(["LLM"]);
+  return { api, llm: llm[0]! };
+}
+
+/**
+ * Everything the scenario must have left in the store: every turn once, as one trace (the page's,
+ * with the server's spans under its answer), with its session, user, spans and errors.
+ */
 export function expectDelivered(stored: StoredTrace[], { first, second }: Conversations): void {
   const traces = [...stored].sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at));
   expect(new Set(traces.map((t) => t.session_id))).toEqual(new Set([first, second]));
-  const inSession = (id: string, name: string) => traces.filter((t) => t.name === name && t.session_id === id);
-  const page1 = inSession(first, "chat-turn");
-  const server1 = inSession(first, "chat-api");
-  const page2 = inSession(second, "chat-turn");
-  const server2 = inSession(second, "chat-api");
-  // Nothing lost, nothing doubled: each turn once per side, in the order sent.
-  expect(traces).toHaveLength(PAGE_TURNS + SERVER_TURNS);
-  expect(page1.map((t) => lastMessage(t.input))).toEqual(FIRST);
-  expect(server1.map((t) => lastMessage(t.input))).toEqual(FIRST);
-  expect(page2.map((t) => lastMessage(t.input))).toEqual([SECOND.online, SECOND.offline, SECOND.back, SECOND.failing]);
-  expect(server2.map((t) => lastMessage(t.input))).toEqual([SECOND.online, SECOND.back, SECOND.failing]);
-  for (const t of [...page1, ...server1]) expect(t.user_id).toBe("user-ada");
-  for (const t of [...page2, ...server2]) expect(t.user_id).toBe("user-grace");
+  // Nothing lost, nothing doubled: each turn once, the page's trace, in the order sent.
+  expect(traces).toHaveLength(TURNS);
+  expect(traces.map((t) => t.name)).toEqual(Array(TURNS).fill("chat-turn"));
+  const turns1 = traces.filter((t) => t.session_id === first);
+  const turns2 = traces.filter((t) => t.session_id === second);
+  expect(turns1.map((t) => lastMessage(t.input))).toEqual(FIRST);
+  expect(turns2.map((t) => lastMessage(t.input))).toEqual([SECOND.online, SECOND.offline, SECOND.back, SECOND.failing]);
+  for (const t of turns1) expect(t.user_id).toBe("user-ada");
+  for (const t of turns2) expect(t.user_id).toBe("user-grace");
+  // The page's links to the server are the trace itself now: no ids of other traces in metadata.
+  for (const t of traces) expect(Object.keys(t.metadata ?? {}).filter((key) => key.endsWith("trace_id"))).toEqual([]);
 
-  // The span trees, in start order: the page's steps of each turn, the server's one model call.
+  // The span trees, in start order: the page's steps of each turn, the server's under the answer.
   const shape = (t: StoredTrace) => spanTree(t).map(([depth, s]) => `${depth}:${s.kind}:${s.name}`);
-  const answered = ["0:LLM:answer", "0:OTHER:render"];
-  expect(page1.map(shape)).toEqual([answered, answered, answered]);
-  expect(page2.map(shape)).toEqual([answered, ["0:LLM:answer", "0:OTHER:offline-reply", "0:OTHER:render"], answered, ["0:LLM:answer"]]);
-  for (const server of [...server1, ...server2]) expect(shape(server)).toEqual([`0:LLM:${server.spans[0]!.name}`]);
+  const served = (t: StoredTrace) => ["0:LLM:answer", "1:OTHER:chat-api", `2:LLM:${serverPart(t).llm.name}`];
+  const [offline, failed] = [turns2[1]!, turns2[3]!];
+  const answered = [...turns1, turns2[0]!, turns2[2]!];
+  for (const turn of answered) expect(shape(turn)).toEqual([...served(turn), "0:OTHER:render"]);
+  expect(shape(offline)).toEqual(["0:LLM:answer", "0:OTHER:offline-reply", "0:OTHER:render"]);
+  expect(shape(failed)).toEqual(served(failed));
 
-  // The two traces of a turn name each other.
-  for (const server of [...server1, ...server2]) {
-    const browserTrace = traces.find((t) => t.trace_id === server.metadata?.["browser_trace_id"]);
-    expect(browserTrace?.name).toBe("chat-turn");
-    expect(browserTrace?.metadata?.["server_trace_id"]).toBe(server.trace_id);
+  // The server's part of every turn it answered: its model call, with time to first token.
+  for (const turn of [...answered, failed]) {
+    const { api, llm } = serverPart(turn);
+    expect(lastMessage(api.input)).toBe(lastMessage(turn.input));
+    expect(llm.model).toBe("fake-gpt-mini");
+    expectFirstToken(llm);
   }
 
-  // The server's model calls: one LLM span each, with time to first token.
-  for (const server of [...server1, ...server2]) {
-    const llm = server.spans.filter((s) => s.kind === "LLM");
-    expect(llm).toHaveLength(1);
-    expect(llm[0]!.model).toBe("fake-gpt-mini");
-    expectFirstToken(llm[0]!);
-  }
-  for (const server of [...server1, server2[0]!, server2[1]!]) {
-    expect(server.status).toBe("COMPLETED");
-    const llm = server.spans.find((s) => s.kind === "LLM")!;
-    expect(llm.status).toBe("OK");
-    expect(llm.token_usage?.completion_tokens).toBeGreaterThan(0);
-    expect(lastMessage(server.output)?.length).toBeGreaterThan(20);
-  }
-
-  // The page's turns: the first rendered token on the answer span, then the render.
-  for (const turn of [...page1, page2[0]!, page2[2]!]) {
+  // The answered turns: the first rendered token on the answer span, the server's and the page's output the same.
+  for (const turn of answered) {
     expect(turn.status).toBe("COMPLETED");
     const answer = spanNamed(turn, "answer");
     expect(answer.status).toBe("OK");
     expect(answer.model).toBe("fake-gpt-mini");
     expectFirstToken(answer);
     expect(spanNamed(turn, "render").status).toBe("OK");
-    const server = traces.find((t) => t.trace_id === turn.metadata?.["server_trace_id"]);
-    expect(lastMessage(turn.output)).toBe(lastMessage(server?.output));
+    const { api, llm } = serverPart(turn);
+    expect(api.status).toBe("OK");
+    expect(llm.status).toBe("OK");
+    expect(llm.token_usage?.completion_tokens).toBeGreaterThan(0);
+    expect(lastMessage(turn.output)?.length).toBeGreaterThan(20);
+    expect(lastMessage(api.output)).toBe(lastMessage(turn.output));
   }
 
   // Offline: the request failed, the page answered itself, and the trace arrived once back online.
-  const offline = page2[1]!;
   expect(offline.status).toBe("COMPLETED");
   expect(offline.metadata?.["offline"]).toBe(true);
   expect(spanNamed(offline, "answer").status).toBe("ERROR");
   expectFirstToken(spanNamed(offline, "offline-reply"));
   expect(lastMessage(offline.output)).toMatch(/You are offline/);
 
-  // The failing turn: an error on both sides, with the model's message.
-  const failedPage = page2[3]!;
-  const failedServer = server2[2]!;
-  expect(failedPage.status).toBe("ERROR");
-  expect(spanNamed(failedPage, "answer").error).toMatch(/asked me to fail/);
-  expect(failedServer.status).toBe("ERROR");
-  const failedCall = failedServer.spans.find((s) => s.kind === "LLM")!;
-  expect(failedCall.status).toBe("ERROR");
-  expect(failedCall.error).toMatch(/asked me to fail/);
+  // The failing turn: the trace and every span of it ERROR with the model's message, the page's and the server's.
+  expect(failed.status).toBe("ERROR");
+  for (const span of failed.spans) {
+    expect(span.status, span.name).toBe("ERROR");
+    expect(span.error, span.name).toMatch(/asked me to fail/);
+  }
 }
 
 /**
@@ -198,9 +196,9 @@ export function expectDelivered(stored: StoredTrace[], { first, second }: Conver
 export function expectReadBack(read: ReadBack, { first, second }: Conversations): void {
   const session = (id: string) => read.sessions.find((s) => s.session_id === id);
   expect(read.sessions.map((s) => s.session_id).sort()).toEqual([first, second].sort());
-  // Ada: three turns, each traced by the page and the server; Grace: four on the page, three on the server (one was offline).
-  expect(session(first)).toMatchObject({ trace_count: 6, user_id: "user-ada", has_error: false });
-  expect(session(second)).toMatchObject({ trace_count: 7, user_id: "user-grace", has_error: true });
+  // One trace per turn: Ada three, Grace four (one offline, one failing).
+  expect(session(first)).toMatchObject({ trace_count: 3, user_id: "user-ada", has_error: false });
+  expect(session(second)).toMatchObject({ trace_count: 4, user_id: "user-grace", has_error: true });
 
   expectDelivered(read.traces, { first, second });
   const startOf = new Map(read.traces.map((t) => [t.trace_id, Date.parse(t.started_at)]));
@@ -211,9 +209,9 @@ export function expectReadBack(read: ReadBack, { first, second }: Conversations)
 
   const user = (id: string) => read.users.find((u) => u.user_id === id);
   expect(read.users.map((u) => u.user_id).sort()).toEqual(["user-ada", "user-grace"]);
-  expect(user("user-ada")).toMatchObject({ trace_count: 6, error_count: 0 });
-  // The failing turn, on the page's side and the server's.
-  expect(user("user-grace")).toMatchObject({ trace_count: 7, error_count: 2 });
+  expect(user("user-ada")).toMatchObject({ trace_count: 3, error_count: 0 });
+  // The failing turn, one trace.
+  expect(user("user-grace")).toMatchObject({ trace_count: 4, error_count: 1 });
 
   for (const span of read.traces.flatMap((t) => t.spans)) {
     const expected = span.completion_start_time ? Date.parse(span.completion_start_time) - Date.parse(span.started_at) : null;
