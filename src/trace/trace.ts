@@ -35,6 +35,7 @@ export class Trace extends Observation {
   declare private readonly startedAt: number;
   declare private endedAt: number | undefined;
   declare private tags: string[] | undefined;
+  declare private inertSpan: Span | undefined;
   /** The parent of this trace's top-level spans: a span of another tier when the trace continues one. */
   declare protected topParentSpanId: string | undefined;
 
@@ -105,6 +106,8 @@ export class Trace extends Observation {
    * withholding what its parent withholds (observation.ts).
    */
   openSpan(name: string, options: SpanOptions | undefined, parent: Span | undefined): Span {
+    // A trace that records nothing (disabled, sampled out) hands out one span that records nothing.
+    if (!this.recording) return (this.inertSpan ??= new Span(this, name, undefined, undefined, SKIP_ALL));
     const skip = parent ? (parent.skip & SKIP_CHILD_INPUTS ? parent.skip | SKIP_INPUT : parent.skip) : this.skip;
     const span = new Span(this, name, options, this.recording ? (parent?.spanId ?? this.topParentSpanId) : undefined, skip);
     this.spans.push(span);
