@@ -57,9 +57,24 @@ export function numberOr(value: unknown): number | undefined {
 /** Token usage with the keys the provider did not report left out. */
 export function reportedUsage(fields: TokenUsage): TokenUsage | undefined {
   const kept: TokenUsage = {};
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) kept[key] = value;
-  return Object.keys(kept).length ? kept : undefined;
+  let any = false;
+  for (const key in fields) {
+    const value = fields[key];
+    if (value !== undefined) {
+      kept[key] = value;
+      any = true;
+    }
+  }
+  return any ? kept : undefined;
 }
+
+/** The keys each API reports usage under; constants, since keys built per call are looked up the slow way. */
+const USAGE_KEYS = {
+  prompt: ["prompt_tokens", "prompt_tokens_details"],
+  input: ["input_tokens", "input_tokens_details"],
+  completion: ["completion_tokens", "completion_tokens_details"],
+  output: ["output_tokens", "output_tokens_details"],
+} as const;
 
 /**
  * Token usage as both APIs report it: `<prompt>_tokens` and `<completion>_tokens`, with cached and
@@ -67,11 +82,13 @@ export function reportedUsage(fields: TokenUsage): TokenUsage | undefined {
  */
 export function openAIUsage(usage: unknown, prompt: "prompt" | "input", completion: "completion" | "output"): TokenUsage | undefined {
   if (!isObject(usage)) return undefined;
-  const promptDetails = usage[`${prompt}_tokens_details`];
-  const completionDetails = usage[`${completion}_tokens_details`];
+  const [promptKey, promptDetailsKey] = USAGE_KEYS[prompt];
+  const [completionKey, completionDetailsKey] = USAGE_KEYS[completion];
+  const promptDetails = usage[promptDetailsKey];
+  const completionDetails = usage[completionDetailsKey];
   return reportedUsage({
-    prompt_tokens: numberOr(usage[`${prompt}_tokens`]),
-    completion_tokens: numberOr(usage[`${completion}_tokens`]),
+    prompt_tokens: numberOr(usage[promptKey]),
+    completion_tokens: numberOr(usage[completionKey]),
     total_tokens: numberOr(usage.total_tokens),
     reasoning_tokens: numberOr(isObject(completionDetails) ? completionDetails.reasoning_tokens : undefined),
     cache_read_tokens: numberOr(isObject(promptDetails) ? promptDetails.cached_tokens : undefined),
