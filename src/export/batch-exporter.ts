@@ -1,5 +1,6 @@
 import { PandaProbeError } from "../base/errors.js";
 import type { SendResult } from "./http-sender.js";
+import { MAX_RETRY_AFTER_MS } from "../base/retry-after.js";
 import { backgroundTimer, MAX_TIMER_MS } from "../base/timers.js";
 import { Pacer, RATE_WINDOW_MS, routeOf, type Reservation } from "../wire/pacer.js";
 import { backoffDelay } from "./retry.js";
@@ -33,9 +34,6 @@ export interface BatchExporterOptions {
   /** Debug lines; never contains header values. */
   log?: (msg: string) => void;
 }
-
-/** A server asking us to wait longer than this is not worth holding a slot and memory for. */
-const MAX_RETRY_AFTER_MS = 60_000;
 
 /** What `shutdown()` waits at most, as the Python SDK does at exit; what is left then is given up and reported. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;

@@ -14,20 +14,6 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
 }
 
 /**
- * Milliseconds to wait according to a `Retry-After` header: delta-seconds ("120") or an HTTP-date
- * ("Wed, 21 Oct 2015 07:28:00 GMT"). A date in the past means "now" (0). Unparseable values yield
- * `undefined` so the caller falls back to its own backoff.
- */
-export function parseRetryAfter(header: string | null, now: number = Date.now()): number | undefined {
-  const value = header?.trim() ?? "";
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  // Only letters make it an HTTP-date; this keeps Date.parse from reading "-5" or "1.5" as years.
-  if (!/[a-z]/i.test(value)) return undefined;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/**
  * Transient failures: timeout (408), rate limit (429) and server errors (5xx). Everything else,
  * notably 400/401/403/404/422, would fail the same way again (the exporter alone knows that a 404
  * to a trace's spans may mean the trace is not persisted yet).

@@ -1,6 +1,7 @@
 import { PandaProbeError, type PandaProbeErrorCode } from "../base/errors.js";
 import type { FailureDetail } from "./failure-detail.js";
-import { isRetryableStatus, parseRetryAfter } from "./retry.js";
+import { parseRetryAfter } from "../base/retry-after.js";
+import { isRetryableStatus } from "./retry.js";
 import type { Envelope } from "./types.js";
 
 /**

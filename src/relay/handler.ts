@@ -1,5 +1,6 @@
 /** The WHATWG request handler: route, authorize, read, validate, forward. No Node built-ins here (edge runtimes). */
 import { readBody } from "../base/read-body.js";
+import { MAX_RETRY_AFTER_MS, parseRetryAfter } from "../base/retry-after.js";
 import { declaredTooLarge, isJsonContentType, parseJson } from "./body.js";
 import { forward } from "./forward.js";
 import { credentialed, resolveRelayOptions } from "./options.js";
@@ -139,7 +140,9 @@ export function createRelayHandler(options: RelayOptions): RelayHandler {
       headers: cors,
     });
     const retryAfter = answer.headers.get("retry-after");
-    const retryAfterMs = retryAfter !== null && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) * 1000 : undefined;
+    const asked = parseRetryAfter(retryAfter);
+    // Capped as the exporters cap it: one long Retry-After must not hold every page for an hour.
+    const retryAfterMs = asked === undefined ? undefined : Math.min(asked, MAX_RETRY_AFTER_MS);
     pacer.answered(paced, reservation.ticket, answer.status === 502 ? undefined : answer.status, retryAfterMs);
     if (answer.status === 429 && retryAfter === null) answer.headers.set("retry-after", retryAfterSeconds(pacer.waitMs(paced)));
     return answer;

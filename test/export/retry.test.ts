@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, isRetryableStatus, parseRetryAfter } from "../../src/export/retry.js";
+import { parseRetryAfter } from "../../src/base/retry-after.js";
+import { backoffDelay, isRetryableStatus } from "../../src/export/retry.js";
 
 describe("backoffDelay", () => {
   const almostOne = () => 0.999999;

@@ -503,6 +503,16 @@ describe("relay: upstream answers", () => {
     expect((await post(`${base}/evaluations/trace-scores`, score())).status).toBe(201);
   });
 
+  it("holds its route for at most a minute however long PandaProbe's Retry-After asks", async () => {
+    const base = await relay();
+    collector.respond(() => ({ status: 429, headers: { "retry-after": "3600" }, body: { detail: "Rate limit exceeded" } }));
+    const first = await post(`${base}/traces`, fixture("trace-error.json"));
+    expect(first.headers.get("retry-after")).toBe("3600");
+    const held = await post(`${base}/traces`, fixture("trace-error.json"));
+    expect(held.status).toBe(429);
+    expect(Number(held.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+  });
+
   it("waits a whole window after a 429 to its first request (another process used the key's minute)", async () => {
     const base = await relay();
     collector.respond(() => ({ status: 429, body: { error: "Rate limit exceeded: 100 per 1 minute" } }));

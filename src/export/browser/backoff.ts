@@ -1,9 +1,7 @@
+import { MAX_RETRY_AFTER_MS } from "../../base/retry-after.js";
 import { backgroundTimer } from "../../base/timers.js";
 import { backoffDelay } from "../retry.js";
 import type { BrowserExporterOptions } from "./options.js";
-
-/** The longest Retry-After honoured, as in the core transport: an hour's wait (or a date read by a clock running behind) would hold every trace of the visit. */
-const MAX_RETRY_AFTER_MS = 60_000;
 
 export type Backoff = [
   /** No wait is running: sending may start. */
