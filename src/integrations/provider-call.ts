@@ -5,7 +5,7 @@
  * abandoned and failed streams) is RecordedCall's, as for OpenAI.
  */
 import { activeClient, isWrapped, markWrapped, openLlmCall, type IntegrationOptions } from "./llm-call.js";
-import { RecordedCall, type OpenAIApi } from "./openai-record.js";
+import { isObject, RecordedCall, type OpenAIApi } from "./openai-record.js";
 import { observeGenerator, observeStream, type StreamEnd } from "./sdk-hooks.js";
 
 /** One traced endpoint: its span name, how to read its request's messages, response and stream. */
@@ -119,7 +119,7 @@ export function patchPair({ target, plain, streaming, api, read, watch }: Patche
   for (const [key, streams] of [[plain, false], [streaming, true]] as const) {
     patchMethod(target, key, (original) =>
       function (this: unknown, ...args: unknown[]) {
-        const request = typeof args[0] === "object" && args[0] !== null ? (args[0] as Record<string, unknown>) : {};
+        const request = isObject(args[0]) ? args[0] : {};
         const recorded = startProviderCall(api, () => read(request), ids, streams);
         if (!recorded) return original.apply(this, args);
         return callWatched(
