@@ -95,8 +95,8 @@ export function createPipeline(options: PipelineOptions): TracePipeline {
       let header: TraceHeader, spans: SpanData[];
       try {
         [header, spans] = data();
-        // Traces of this client were sampled when they began; this catches logTrace's.
-        if (sampled && !sampled(header.trace_id)) return;
+        // Traces of this client were sampled as they began; a pre-built one is decided here.
+        if (phase === "prebuilt" && sampled && !sampled(header.trace_id)) return;
         if (control) [header, ...spans].forEach(control);
       } catch (error) {
         return failed(error);
