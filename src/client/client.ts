@@ -4,7 +4,7 @@ import { configError, resolveConfig, type PandaProbeOptions, type ResolvedConfig
 import { activeContext } from "../trace/trace-context.js";
 import { PandaProbeError } from "../base/errors.js";
 import { createPipeline, type TracePipeline } from "../export/pipeline.js";
-import { dataControls, traceFraction } from "../export/controls.js";
+import { dataControls } from "../export/controls.js";
 import type { Exporter } from "../export/types.js";
 import { ScoreDataType } from "../wire/enums.js";
 import {
@@ -92,9 +92,8 @@ export class Client {
     const { environment, release, maxPayloadSize } = config;
     const hold = platform.spanHold?.(config);
     const control = (this.control = dataControls(config, report));
-    const rate = config.sampleRate ?? 1;
-    const sampled = rate < 1 ? (traceId: string) => traceFraction(traceId) < rate : undefined;
-    this.pipeline = createPipeline({ exporter, environment, release, maxPayloadSize, hold, report, log, sampled, control });
+    const sampleRate = config.sampleRate === 1 ? undefined : config.sampleRate;
+    this.pipeline = createPipeline({ exporter, environment, release, maxPayloadSize, hold, report, log, sampleRate, control });
     this.stopFlushOnExit = platform.flushOnExit?.(() => this.flush());
   }
 
@@ -170,7 +169,7 @@ export class Client {
     // The backend would refuse it with a 422 after the call returned: said where the mistake is, or reported in production.
     if (problem && DEV && process.env.NODE_ENV !== "production") throw new TypeError(`PandaProbe: ${problem}.`);
     // A score of a trace not sampled goes where its trace went: nowhere.
-    if (!this.exporter || this.pipeline?.sampled?.(traceId) === false) return;
+    if (!this.exporter || this.pipeline?.sampled(traceId) === false) return;
     if (problem) {
       return this.report?.(new PandaProbeError("http_error", `PandaProbe: score "${name}" not sent: ${problem}.`, { status: 422 }));
     }

@@ -22,16 +22,6 @@ const FIELDS = "input output metadata model_parameters error".split(" ") as Mask
 const FAILED = "[mask failed]";
 
 /**
- * A trace id as a number in [0, 1): its last 8 hex digits, which are random in a v4 UUID and a W3C
- * trace id alike, and the same in both forms (a UUID and the 32 digits of a traceparent), in any
- * case. Reading them is a fraction of hashing the whole id, on every trace, kept or not.
- */
-export function traceFraction(traceId: string): number {
-  const n = parseInt(traceId.slice(-8), 16);
-  return Number.isNaN(n) ? 0 : n / 4294967296;
-}
-
-/**
  * The client's switches and mask over one wire object (a trace header, a span, a score), in place,
  * before it is serialized; undefined when there is nothing to do. A mask that throws loses only
  * the value it failed on, replaced by a visible marker, and is reported once.

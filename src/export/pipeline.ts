@@ -1,6 +1,7 @@
 import { DEV } from "../base/dev.js";
 import { PandaProbeError } from "../base/errors.js";
 import type { Recorder } from "../trace/recorder.js";
+import { idFraction } from "../wire/ids.js";
 import { clampShort } from "../wire/limits.js";
 import { traceBodies } from "../wire/payload.js";
 import { spanBodies } from "../wire/span-bodies.js";
@@ -22,13 +23,15 @@ export interface PipelineOptions {
   report(error: PandaProbeError): void;
   /** Present only in debug mode. */
   log: ((message: string) => void) | undefined;
-  /** Whether a trace id is kept (sampling); absent: all are. */
-  sampled?: ((traceId: string) => boolean) | undefined;
+  /** The share of traces kept, each decided from its id (`idFraction`); absent: all are. */
+  sampleRate?: number | undefined;
   /** The client's mask and record switches over each wire object, in place (controls.ts). */
   control?: ((data: object) => void) | undefined;
 }
 
 export interface TracePipeline extends Recorder {
+  /** Whether the trace with this id is kept: what its trace's spans and scores follow. */
+  sampled(traceId: string): boolean;
   /** Sends what the hold keeps now, spans still open as they are. */
   flush(): void;
   /**
@@ -55,7 +58,8 @@ export interface TracePipeline extends Recorder {
  * class's private members would ship their names to every page.
  */
 export function createPipeline(options: PipelineOptions): TracePipeline {
-  const { exporter, maxPayloadSize, report, log, sampled, control } = options;
+  const { exporter, maxPayloadSize, report, log, sampleRate, control } = options;
+  const sampled = (traceId: string) => sampleRate === undefined || idFraction(traceId) < sampleRate;
   const environment = clampShort(options.environment);
   const release = clampShort(options.release);
   let successor: Recorder | undefined;
@@ -96,7 +100,7 @@ export function createPipeline(options: PipelineOptions): TracePipeline {
       try {
         [header, spans] = data();
         // Traces of this client were sampled as they began; a pre-built one is decided here.
-        if (phase === "prebuilt" && sampled && !sampled(header.trace_id)) return;
+        if (phase === "prebuilt" && !sampled(header.trace_id)) return;
         if (control) [header, ...spans].forEach(control);
       } catch (error) {
         return failed(error);
@@ -106,6 +110,7 @@ export function createPipeline(options: PipelineOptions): TracePipeline {
       if (hold) return hold.take(header, spans, phase);
       send(header, phase === "ended" ? spans.filter((span) => !isOpen(span)) : spans);
     },
+    sampleRate,
     sampled,
     flush,
     handOver(next) {

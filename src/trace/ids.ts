@@ -11,7 +11,7 @@ export function resolveIds(
   ctx: Context = activeContext(),
 ): { sessionId: string | undefined; userId: string | undefined } {
   if (DEV && process.env.NODE_ENV !== "production") assertIds(explicit);
-  const defaults = activeDefaults();
+  const defaults = activeDefaults(ctx);
   return {
     sessionId: firstString(explicit?.sessionId, ctx.sessionId, defaults.sessionId),
     userId: firstString(explicit?.userId, ctx.userId, defaults.userId),

@@ -14,10 +14,10 @@ export interface Recorder {
    */
   record(data: () => [TraceHeader, SpanData[]], phase: RecordPhase): void;
   /**
-   * Whether the trace with this id is recorded (the client's `sampleRate`). Decided from the id
-   * alone, so every tier and every upsert of one trace agree. Absent: every trace is.
+   * The share of traces recorded (the client's `sampleRate`), each decided from its id alone
+   * (`idFraction` below the rate), so every tier and every upsert of one trace agree. Absent: all.
    */
-  sampled?(traceId: string): boolean;
+  readonly sampleRate?: number | undefined;
   /** Warns once per client about an id cut to the backend's limit; development builds only. */
   warnOnce?(key: string, message: string): void;
 }

@@ -77,7 +77,8 @@ export class Span extends Observation {
   constructor(trace: Trace, name: string, options: SpanOptions | undefined, parentSpanId: string | undefined, skip: number) {
     super();
     this.skip = skip;
-    this.startedAt = Date.now();
+    // Read only for the wire: a span not recorded has no use for the clock.
+    this.startedAt = skip & NOT_RECORDED ? 0 : Date.now();
     if (DEV && process.env.NODE_ENV !== "production") assertString(name, "span name");
     this.trace = trace;
     this.parentSpanId = parentSpanId;

@@ -63,9 +63,9 @@ export function refuseImperativeIds(why: string): void {
   refusal.why = why;
 }
 
-/** The imperative ids: with the async flow that set them on servers, per tab in browsers. */
-export function activeDefaults(): Defaults {
-  return (contextManager().enterWith ? activeContext().defaults : tab.defaults) ?? NO_DEFAULTS;
+/** The imperative ids: with the async flow that set them on servers (in ctx when the caller read it already), per tab in browsers. */
+export function activeDefaults(ctx?: Context): Defaults {
+  return (contextManager().enterWith ? (ctx ?? activeContext()).defaults : tab.defaults) ?? NO_DEFAULTS;
 }
 
 export function setDefaults(defaults: Defaults): void {

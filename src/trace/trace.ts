@@ -8,7 +8,7 @@ import { runInSpan } from "./run-in.js";
 import { Observation, SKIP_ALL, SKIP_CHILD_INPUTS, SKIP_INPUT } from "./observation.js";
 import { errorText, Span, type SpanOptions } from "./span.js";
 import { isoTime } from "../wire/time.js";
-import { uuid } from "../wire/ids.js";
+import { drawForId, drawFraction, idFraction, uuid, uuidWithDraw } from "../wire/ids.js";
 import type { TraceHeader } from "../wire/types.js";
 
 export interface TraceOptions {
@@ -25,6 +25,8 @@ export const TRACE_OPTION_KEYS = ["input", "sessionId", "userId", "tags", "metad
 export class Trace extends Observation {
   // Fields are declared and assigned in the constructor (see Observation).
   declare private id: string | undefined;
+  /** What a sampled client drew for a trace of its own; the id, when made, ends in it (wire/ids.ts). */
+  declare private draw: number | undefined;
   declare readonly sessionId: string | undefined;
   declare readonly userId: string | undefined;
   /** Every span opened in this trace, ended or not, in opening order. */
@@ -49,13 +51,15 @@ export class Trace extends Observation {
   ) {
     super();
     this.id = traceId;
+    this.draw = undefined;
     this.spans = [];
-    this.startedAt = Date.now();
     if (DEV && process.env.NODE_ENV !== "production") assertString(name, "trace name");
     this.name = clampName(name, "trace");
     // Sampled out, a trace is as one of a disabled client: nothing recorded, nothing sent.
-    this.recorder = recorder?.sampled?.(this.traceId) === false ? undefined : recorder;
+    this.recorder = recorder?.sampleRate === undefined || this.sampledBy(recorder.sampleRate) ? recorder : undefined;
     this.skip = this.recorder ? 0 : SKIP_ALL;
+    // Read only for the wire: a trace not recorded has no use for the clock.
+    this.startedAt = this.recorder ? Date.now() : 0;
     this.sessionId = this.checkId(ids.sessionId, "session");
     this.userId = this.checkId(ids.userId, "user");
     if (options) {
@@ -63,6 +67,15 @@ export class Trace extends Observation {
       if (options.tags !== undefined) this.setTags(options.tags);
       if (options.metadata !== undefined) this.setMetadata(options.metadata);
     }
+  }
+
+  /**
+   * Decided from the id another tier gave, or else from a draw that the id, once made, ends in: so
+   * a trace not sampled builds no id unless one is asked for, and every tier still agrees.
+   */
+  private sampledBy(rate: number): boolean {
+    if (this.id !== undefined) return idFraction(this.id) < rate;
+    return drawFraction((this.draw = drawForId())) < rate;
   }
 
   private checkId(id: string | undefined, kind: string): string | undefined {
@@ -75,9 +88,9 @@ export class Trace extends Observation {
     return clampShort(id);
   }
 
-  /** Made when first read: a trace of a disabled client builds no id unless asked for one. */
+  /** Made when first read: a trace not recorded builds no id unless asked for one. */
   get traceId(): string {
-    return (this.id ??= uuid());
+    return (this.id ??= this.draw === undefined ? uuid() : uuidWithDraw(this.draw));
   }
 
   get ended(): boolean {
@@ -96,6 +109,11 @@ export class Trace extends Observation {
   span(name: string, options?: SpanOptions): Span;
   span<T>(name: string, options: SpanOptions | undefined, fn: (span: Span) => T): T;
   span<T>(name: string, options?: SpanOptions, fn?: (span: Span) => T): Span | T {
+    // A trace not recorded has no tree to place the span in, nor anything to make current.
+    if (!this.recorder) {
+      const inert = this.openSpan(name, options, undefined);
+      return fn === undefined ? inert : fn(inert);
+    }
     const ctx = activeContext();
     const span = this.openSpan(name, options, ctx.span?.trace === this ? ctx.span : undefined);
     return fn === undefined ? span : runInSpan(ctx, span, () => fn(span), false);
@@ -109,7 +127,7 @@ export class Trace extends Observation {
     // A trace that records nothing (disabled, sampled out) hands out one span that records nothing.
     if (!this.recording) return (this.inertSpan ??= new Span(this, name, undefined, undefined, SKIP_ALL));
     const skip = parent ? (parent.skip & SKIP_CHILD_INPUTS ? parent.skip | SKIP_INPUT : parent.skip) : this.skip;
-    const span = new Span(this, name, options, this.recording ? (parent?.spanId ?? this.topParentSpanId) : undefined, skip);
+    const span = new Span(this, name, options, parent?.spanId ?? this.topParentSpanId, skip);
     this.spans.push(span);
     return span;
   }
@@ -123,7 +141,7 @@ export class Trace extends Observation {
   setTags(tags: string[]): this {
     if (DEV && process.env.NODE_ENV !== "production") assertTags(tags);
     // Unchecked in production builds: what is not a string tag is left out.
-    if (Array.isArray(tags)) this.tags = [...new Set([...(this.tags ?? []), ...tags.filter((t) => typeof t === "string")])];
+    if (this.recorder && Array.isArray(tags)) this.tags = [...new Set([...(this.tags ?? []), ...tags.filter((t) => typeof t === "string")])];
     return this;
   }
 

@@ -18,6 +18,38 @@ export function uuid(): string {
   );
 }
 
+const HEX = "0123456789abcdef";
+const TWO_32 = 4294967296;
+
+/**
+ * A trace id as a number in [0, 1): its last 8 hex digits, which are random in a v4 UUID and a W3C
+ * trace id alike, and the same in both forms (a UUID and the 32 digits of a traceparent), in any
+ * case. Sampling decides from it, so every tier and every upsert of one trace agree.
+ */
+export function idFraction(id: string): number {
+  let n = 0;
+  for (let i = id.length - 8; i < id.length; i++) {
+    // A character code read as a hex digit; anything else (or an id too short) reads as 0.
+    const c = id.charCodeAt(i) | 32;
+    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (digit < 0) return 0;
+    n = n * 16 + digit;
+  }
+  return n / TWO_32;
+}
+
+/** A random draw for a trace not built yet: a 32-bit number whose fraction decides its sampling. */
+export const drawForId = (): number => (Math.random() * TWO_32) >>> 0;
+
+export const drawFraction = (draw: number): number => draw / TWO_32;
+
+/** A v4 UUID whose last 8 hex digits are draw: `idFraction` reads back the fraction its trace was sampled by. */
+export function uuidWithDraw(draw: number): string {
+  let tail = "";
+  for (let shift = 28; shift >= 0; shift -= 4) tail += HEX[(draw >>> shift) & 15];
+  return uuid().slice(0, 28) + tail;
+}
+
 /** A developer's id that is no UUID would have the backend reject the whole request. */
 export function assertUuid(value: unknown, what: string): asserts value is string {
   assertString(value, what);

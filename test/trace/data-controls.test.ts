@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { Client, PandaProbeError, trace, withTrace, type PandaProbeOptions } from "../../src/index.js";
-import { traceFraction } from "../../src/export/controls.js";
+import { idFraction, isUuid } from "../../src/wire/ids.js";
 import type { Envelope } from "../../src/export/types.js";
 import type { TraceData, TraceScoreData } from "../../src/wire/types.js";
 import { startCollector, type Collector } from "../support/collector.js";
@@ -206,24 +206,20 @@ describe("recordInputs / recordOutputs", () => {
   });
 });
 
-/** UUIDs from a seeded generator, so the share a sample rate keeps is the same on every run. */
-function seededUuids(seed: number): () => `${string}-${string}-${string}-${string}-${string}` {
+/** Math.random from a seeded generator (xorshift32), so the share a sample rate keeps is the same on every run. */
+function seededRandom(seed: number): () => number {
   let x = seed >>> 0 || 1;
-  const next = () => {
+  return () => {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
-    return (x >>> 0).toString(16).padStart(8, "0");
-  };
-  return () => {
-    const h = next() + next() + next() + next();
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}` as never;
+    return (x >>> 0) / 4294967296;
   };
 }
 
 describe("sampleRate", () => {
   it("over 10,000 traces at 0.25 keeps 25% within one point; a kept trace keeps every span and score, a dropped one sends nothing", async () => {
-    vi.spyOn(crypto, "randomUUID").mockImplementation(seededUuids(20261206));
+    vi.spyOn(Math, "random").mockImplementation(seededRandom(20261206));
     const sink = capture();
     const c = client({ exporter: sink.exporter, sampleRate: 0.25 });
     const ids: string[] = [];
@@ -244,15 +240,28 @@ describe("sampleRate", () => {
     expect(new Set(sink.scores.map((s) => s.trace_id))).toEqual(kept);
     expect(sink.scores).toHaveLength(kept.size);
     // The decision is the id's alone: the same ids at the same rate give the same traces.
-    expect(new Set(ids.filter((id) => traceFraction(id) < 0.25))).toEqual(kept);
+    expect(new Set(ids.filter((id) => idFraction(id) < 0.25))).toEqual(kept);
+    expect(ids.every(isUuid)).toBe(true);
   });
 
   it("is decided from the id alone, whatever its case or dashes (a W3C traceparent's 32 digits)", () => {
     const id = "4bf92f35-77b3-4da6-a3ce-929d0e0e4736";
-    expect(traceFraction(id.toUpperCase())).toBe(traceFraction(id));
-    expect(traceFraction(id.replace(/-/g, ""))).toBe(traceFraction(id));
-    expect(traceFraction(id)).toBeGreaterThanOrEqual(0);
-    expect(traceFraction(id)).toBeLessThan(1);
+    expect(idFraction(id)).toBe(0x0e0e4736 / 2 ** 32);
+    expect(idFraction(id.toUpperCase())).toBe(idFraction(id));
+    expect(idFraction(id.replace(/-/g, ""))).toBe(idFraction(id));
+    expect(idFraction("ffffffff")).toBeLessThan(1);
+    expect(idFraction("not-hex!")).toBe(0);
+  });
+
+  it("a trace decided before it had an id gets one that every other tier decides the same way", async () => {
+    const rate = 0.5;
+    const local = client({ sampleRate: rate });
+    for (let i = 0; i < 200; i++) {
+      const t = local.startTrace("turn");
+      // Read after the decision: the id is made then, and ends in the draw that decided it.
+      expect(isUuid(t.traceId)).toBe(true);
+      expect(idFraction(t.traceId) < rate).toBe(t.recording);
+    }
   });
 
   it("0 sends nothing at all, scores included; logged traces follow their id's decision", async () => {
@@ -280,7 +289,7 @@ describe("off means off", () => {
     ["enabled: false", { enabled: false }],
     ["sampleRate: 0", { sampleRate: 0 }],
   ] as const) {
-    it(`${how}: no span ids, no snapshot, no request; only a trace id where sampling needs it`, async () => {
+    it(`${how}: no ids, no snapshot, no request`, async () => {
       const uuids = vi.spyOn(crypto, "randomUUID");
       const { value, reads } = watched();
       const c = client(options);
@@ -294,7 +303,7 @@ describe("off means off", () => {
       });
       expect(result).toBe("done");
       expect(reads.count).toBe(0);
-      expect(uuids).toHaveBeenCalledTimes(how === "enabled: false" ? 0 : 1);
+      expect(uuids).not.toHaveBeenCalled();
       await c.flush();
       expect(collector.requests).toEqual([]);
     });
