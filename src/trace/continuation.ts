@@ -18,9 +18,9 @@ export class ContinuedTrace extends Trace {
     ids: { sessionId: string | undefined; userId: string | undefined },
     recorder: Recorder | undefined,
   ) {
-    // The name is never sent; it names the trace in debug logs only. The remote id comes first,
-    // so sampling decides as the other tier did.
-    super("continued", undefined, ids, recorder, remote.traceId);
+    // The name is never sent; it names the trace in debug logs only. A trace the other tier
+    // sampled out stays out; one it kept is decided from its id, as the other tier decided it.
+    super("continued", undefined, ids, recorder, remote);
     // A span with no parent here is a child of the remote span.
     this.topParentSpanId = remote.parentSpanId;
   }
@@ -39,7 +39,8 @@ export class ContinuedTrace extends Trace {
  * The trace-context headers (`traceparent`, `tracestate`, and `baggage` with the trace's session
  * and user) that make the receiving tier's work part of this trace, under `target` (a span, or a
  * trace: its top level), by default the current span, else the current trace. Empty outside a
- * trace and for a trace that is not recorded.
+ * trace and for a trace of a client that is off (the next tier then traces on its own); for a trace
+ * sampled out, they say so (flag 00), so the next tier records none of it either.
  */
 export function traceHeaders(target?: Trace | Span): Record<string, string> {
   let trace: Trace | undefined;
@@ -54,7 +55,11 @@ export function traceHeaders(target?: Trace | Span): Record<string, string> {
   } else {
     trace = target;
   }
-  if (trace === undefined || !trace.recording) return {};
+  if (trace === undefined) return {};
+  if (!trace.recording) {
+    // Only the decision travels: no span, no session or user, for a trace nobody records.
+    return trace.sampledOut ? formatTraceHeaders({ traceId: trace.traceId, parentSpanId: undefined, sampled: false }) : {};
+  }
   // Duck-typed rather than instanceof: the ESM and CommonJS copies of the SDK have a class each.
   const parentSpanId = span?.spanId ?? (trace as { remoteParentSpanId?: string }).remoteParentSpanId;
   return formatTraceHeaders({ traceId: trace.traceId, parentSpanId, sessionId: trace.sessionId, userId: trace.userId });

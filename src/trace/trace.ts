@@ -38,6 +38,8 @@ export class Trace extends Observation {
   declare private endedAt: number | undefined;
   declare private tags: string[] | undefined;
   declare private inertSpan: Span | undefined;
+  /** @internal Not recorded because sampling decided so, here or on the tier that started it (not because tracing is off). */
+  declare readonly sampledOut: boolean;
   /** The parent of this trace's top-level spans: a span of another tier when the trace continues one. */
   declare protected topParentSpanId: string | undefined;
 
@@ -46,17 +48,20 @@ export class Trace extends Observation {
     options: TraceOptions | undefined,
     ids: { sessionId: string | undefined; userId: string | undefined },
     recorder: Recorder | undefined,
-    /** Given when another tier started the trace; otherwise made when first read. */
-    traceId?: string,
+    /** Given when another tier started the trace, with its sampling decision; otherwise the id is made when first read. */
+    remote?: { traceId: string; sampled?: boolean },
   ) {
     super();
-    this.id = traceId;
+    this.id = remote?.traceId;
     this.draw = undefined;
     this.spans = [];
     if (DEV && process.env.NODE_ENV !== "production") assertString(name, "trace name");
     this.name = clampName(name, "trace");
     // Sampled out, a trace is as one of a disabled client: nothing recorded, nothing sent.
-    this.recorder = recorder?.sampleRate === undefined || this.sampledBy(recorder.sampleRate) ? recorder : undefined;
+    const kept =
+      recorder === undefined || (remote?.sampled !== false && (recorder.sampleRate === undefined || this.sampledBy(recorder.sampleRate)));
+    this.recorder = kept ? recorder : undefined;
+    this.sampledOut = !kept;
     this.skip = this.recorder ? 0 : SKIP_ALL;
     // Read only for the wire: a trace not recorded has no use for the clock.
     this.startedAt = this.recorder ? Date.now() : 0;

@@ -2,7 +2,7 @@
  * The headers that carry a PandaProbe trace from one tier to the next (W3C Trace Context and
  * W3C Baggage), and their parsing. Pure functions: no SDK state.
  *
- *   traceparent: 00-<trace id: the trace's UUID, 32 hex>-<parent id: first 16 hex of the span's UUID>-01
+ *   traceparent: 00-<trace id: the trace's UUID, 32 hex>-<parent id: first 16 hex of the span's UUID>-<01: sampled, 00: not>
  *   tracestate:  pandaprobe=<the span's whole UUID, 32 hex, or "t" for the trace itself>[,<other vendors' entries>]
  *   baggage:     pandaprobe.session_id=<percent-encoded>,pandaprobe.user_id=<percent-encoded>
  *
@@ -12,7 +12,8 @@
  * tracestate entry. A request without that entry was not sent by a PandaProbe-traced tier and is
  * not continued: nothing says its trace exists in PandaProbe. Work done in a trace outside any of
  * its spans hangs at the trace's top level: the entry is `t` and the parent id is the first 64 bits
- * of the trace id (W3C wants a non-zero one).
+ * of the trace id (W3C wants a non-zero one). The sampled flag hands on the decision of the tier
+ * that started the trace: a trace it sampled out is not recorded further down either.
  */
 
 export const TRACESTATE_KEY = "pandaprobe";
@@ -27,6 +28,8 @@ export interface RemoteParent {
   parentSpanId: string | undefined;
   sessionId?: string;
   userId?: string;
+  /** False when the tier that started the trace sampled it out (traceparent flag 00). */
+  sampled?: boolean;
 }
 
 /** The tracestate value that stands for the trace itself rather than one of its spans. */
@@ -56,7 +59,7 @@ export function formatTraceHeaders(parent: RemoteParent): Record<string, string>
   const span = parent.parentSpanId === undefined ? TOP_LEVEL : uuidToHex(parent.parentSpanId);
   if (trace === undefined || span === undefined) return {};
   const headers: Record<string, string> = {
-    traceparent: `00-${trace}-${(span === TOP_LEVEL ? trace : span).slice(0, 16)}-01`,
+    traceparent: `00-${trace}-${(span === TOP_LEVEL ? trace : span).slice(0, 16)}-${parent.sampled === false ? "00" : "01"}`,
     tracestate: `${TRACESTATE_KEY}=${span}`,
   };
   const members: string[] = [];
@@ -92,7 +95,7 @@ export function parseTraceHeaders(get: (name: string) => string | undefined): Re
   const traceparent = get("traceparent")?.trim().toLowerCase();
   const m = traceparent === undefined ? null : TRACEPARENT.exec(traceparent);
   if (!m) return undefined;
-  const [, version, traceHex, parentHex, , rest] = m as unknown as [string, string, string, string, string, string?];
+  const [, version, traceHex, parentHex, flags, rest] = m as unknown as [string, string, string, string, string, string?];
   // Version ff is invalid; version 00 has exactly four fields; later versions may append fields.
   if (version === "ff" || (version === "00" && rest !== undefined)) return undefined;
   if (ZEROS.test(traceHex) || ZEROS.test(parentHex)) return undefined;
@@ -100,6 +103,8 @@ export function parseTraceHeaders(get: (name: string) => string | undefined): Re
   const traceId = hexToUuid(traceHex);
   if (traceId === undefined || entry === undefined) return undefined;
   const parent: RemoteParent = { traceId, parentSpanId: entry === TOP_LEVEL ? undefined : hexToUuid(entry) };
+  // Bit 0 of the flags is W3C's "sampled"; the others are not ours to read.
+  if (!(parseInt(flags, 16) & 1)) parent.sampled = false;
   const baggage = parseBaggage(get("baggage"));
   const sessionId = baggage.get(SESSION_BAGGAGE_KEY);
   const userId = baggage.get(USER_BAGGAGE_KEY);

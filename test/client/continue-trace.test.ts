@@ -7,6 +7,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  Client,
   continueTrace,
   getCurrentSpan,
   getCurrentTrace,
@@ -117,6 +118,36 @@ describe("continueTrace", () => {
 
   it("gives no headers outside a trace", () => {
     expect(traceHeaders()).toEqual({});
+  });
+});
+
+describe("sampling across tiers", () => {
+  const pageClient = (options: { sampleRate?: number; enabled?: boolean }) =>
+    new Client({ apiKey: "sk_pp_test", projectName: "page", endpoint: tracing.collector.url, ...options }, {});
+
+  it("a trace the page sampled out hands its decision on: the server, sampling everything, records none of it, nor the tiers after it", async () => {
+    const page = pageClient({ sampleRate: 0 });
+    const t = page.startTrace("chat-turn");
+    const headers = traceHeaders(t);
+    expect(headers).toEqual({ traceparent: `00-${t.traceId.replace(/-/g, "")}-${t.traceId.replace(/-/g, "").slice(0, 16)}-00`, tracestate: "pandaprobe=t" });
+
+    const tool = span(async (q: string) => `found ${q}`, { name: "lookup", kind: "TOOL" });
+    const seen = await continueTrace(headers, async () => ({
+      recording: getCurrentTrace()!.recording,
+      result: await tool("docs"),
+      onward: traceHeaders(),
+    }));
+    expect(seen.recording).toBe(false);
+    expect(seen.result).toBe("found docs");
+    expect(seen.onward).toEqual(headers);
+    await Promise.all([tracing.client.flush(), page.shutdown()]);
+    expect(tracing.collector.requests).toEqual([]);
+  });
+
+  it("a trace of a page whose tracing is off hands nothing on: the server traces on its own", async () => {
+    const t = pageClient({ enabled: false }).startTrace("chat-turn");
+    expect(traceHeaders(t)).toEqual({});
+    expect(continueTrace(traceHeaders(t), () => getCurrentTrace())).toBeUndefined();
   });
 });
 

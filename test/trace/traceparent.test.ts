@@ -34,6 +34,14 @@ describe("formatTraceHeaders", () => {
     });
   });
 
+  it("hands on a decision to sample the trace out as the sampled flag 00, which reads back as not sampled", () => {
+    const headers = formatTraceHeaders({ traceId: TRACE, parentSpanId: undefined, sampled: false });
+    expect(headers.traceparent).toBe("00-0af7651916cd43dd8448eb211c80319c-0af7651916cd43dd-00");
+    expect(parseTraceHeaders(read(headers))).toEqual({ traceId: TRACE, parentSpanId: undefined, sampled: false });
+    // Flags other than bit 0 (W3C's random-trace-id, 02) say nothing about sampling.
+    expect(parseTraceHeaders(read({ ...headers, traceparent: headers.traceparent!.replace(/-00$/, "-03") }))?.sampled).toBeUndefined();
+  });
+
   it("percent-encodes session and user into baggage, which reads them back unchanged", () => {
     const ids = { sessionId: "conv 1,=;%é", userId: "user@example.com" };
     const headers = formatTraceHeaders({ traceId: TRACE, parentSpanId: SPAN, ...ids });
