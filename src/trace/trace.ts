@@ -21,6 +21,8 @@ export interface TraceOptions {
 
 export const TRACE_OPTION_KEYS = ["input", "sessionId", "userId", "tags", "metadata"] as const;
 
+const NO_SPANS: Span[] = Object.freeze([]) as never;
+
 /** One logical run (a user turn of an agent) and its tree of spans. */
 export class Trace extends Observation {
   // Fields are declared and assigned in the constructor (see Observation).
@@ -52,22 +54,24 @@ export class Trace extends Observation {
     remote?: { traceId: string; sampled?: boolean },
   ) {
     super();
+    if (DEV && process.env.NODE_ENV !== "production") assertString(name, "trace name");
     this.id = remote?.traceId;
     this.draw = undefined;
-    this.spans = [];
-    if (DEV && process.env.NODE_ENV !== "production") assertString(name, "trace name");
-    this.name = clampName(name, "trace");
     // Sampled out, a trace is as one of a disabled client: nothing recorded, nothing sent.
     const kept =
       recorder === undefined || (remote?.sampled !== false && (recorder.sampleRate === undefined || this.sampledBy(recorder.sampleRate)));
-    this.recorder = kept ? recorder : undefined;
+    const recording = kept && recorder !== undefined;
+    this.recorder = recording ? recorder : undefined;
     this.sampledOut = !kept;
-    this.skip = this.recorder ? 0 : SKIP_ALL;
-    // Read only for the wire: a trace not recorded has no use for the clock.
-    this.startedAt = this.recorder ? Date.now() : 0;
+    this.skip = recording ? 0 : SKIP_ALL;
+    // What only the wire reads, a trace not recorded leaves unread: its name cut to the limit, the
+    // clock, its options. Its spans are never kept (openSpan).
+    this.spans = recording ? [] : NO_SPANS;
+    this.name = recording ? clampName(name, "trace") : name;
+    this.startedAt = recording ? Date.now() : 0;
     this.sessionId = this.checkId(ids.sessionId, "session");
     this.userId = this.checkId(ids.userId, "user");
-    if (options) {
+    if (options && recording) {
       if (options.input !== undefined) this.setInput(options.input);
       if (options.tags !== undefined) this.setTags(options.tags);
       if (options.metadata !== undefined) this.setMetadata(options.metadata);

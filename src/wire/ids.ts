@@ -24,18 +24,12 @@ const TWO_32 = 4294967296;
 /**
  * A trace id as a number in [0, 1): its last 8 hex digits, which are random in a v4 UUID and a W3C
  * trace id alike, and the same in both forms (a UUID and the 32 digits of a traceparent), in any
- * case. Sampling decides from it, so every tier and every upsert of one trace agree.
+ * case. Sampling decides from it, so every tier and every upsert of one trace agree. A trace that
+ * starts here decides before it has an id, from the draw its id will end in (`uuidWithDraw`).
  */
 export function idFraction(id: string): number {
-  let n = 0;
-  for (let i = id.length - 8; i < id.length; i++) {
-    // A character code read as a hex digit; anything else (or an id too short) reads as 0.
-    const c = id.charCodeAt(i) | 32;
-    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-    if (digit < 0) return 0;
-    n = n * 16 + digit;
-  }
-  return n / TWO_32;
+  const n = parseInt(id.slice(-8), 16);
+  return Number.isNaN(n) ? 0 : n / TWO_32;
 }
 
 /** A random draw for a trace not built yet: a 32-bit number whose fraction decides its sampling. */
