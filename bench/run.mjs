@@ -9,6 +9,8 @@
  *   node bench/run.mjs --core-only          speed + heap only
  *   node bench/run.mjs --only socket        CPU per trace delivered to an endpoint in another process
  *                                           (bench/socket.mjs), printed only
+ *   node bench/run.mjs --only instructions  instructions per call of the variants that record nothing,
+ *                                           under Valgrind's callgrind (bench/instructions.mjs), printed only
  *   node bench/run.mjs --profile [variant] [seconds]
  *                                           CPU profile of one variant (default pandaprobe), printed
  *
@@ -32,11 +34,12 @@ const bundle = join(buildDir, "pandaprobe.mjs");
 const args = process.argv.slice(2);
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 const onlySocket = args[0] === "--only" && args[1] === "socket";
+const onlyInstructions = args[0] === "--only" && args[1] === "instructions";
 
 // ---------------------------------------------------------------------------------------------
 // 1. Peers: the OpenTelemetry SDK lives in bench/peers (see its package.json for why).
 
-if (!onlySocket && !existsSync(join(benchDir, "peers", "node_modules", "@langfuse", "otel"))) {
+if (!onlySocket && !onlyInstructions && !existsSync(join(benchDir, "peers", "node_modules", "@langfuse", "otel"))) {
   log("installing bench/peers (OpenTelemetry SDK and Langfuse span processor for the @langfuse/tracing variants): npm ci --prefix bench/peers");
   execFileSync("npm", ["ci", "--prefix", join(benchDir, "peers"), "--no-audit", "--no-fund"], { stdio: "inherit" });
 }
@@ -85,8 +88,16 @@ await buildSdk();
 
 if (onlySocket) {
   const { runSocketBench } = await import("./socket.mjs");
+  log("instructions: the variants that record nothing under callgrind (node bench/run.mjs --only instructions)");
+  lines.push(await runInstructionBench(bundle), "");
   log("socket: CPU per trace delivered to an endpoint in another process (bench/socket.mjs)");
   console.log((await runSocketBench(bundle)).markdown);
+  process.exit(0);
+}
+
+if (onlyInstructions) {
+  const { runInstructionBench } = await import("./instructions.mjs");
+  console.log(await runInstructionBench(bundle));
   process.exit(0);
 }
 
@@ -253,9 +264,12 @@ lines.push("");
 // runtime in Chromium, and what the SDK adds to a browser bundle.
 if (!args.includes("--core-only")) {
   const { runSocketBench } = await import("./socket.mjs");
+  const { runInstructionBench } = await import("./instructions.mjs");
   const { runWrapperBench } = await import("./wrappers.mjs");
   const { runBrowserBench } = await import("./browser.mjs");
   const { measureSizes, sizeReport } = await import("./size.mjs");
+  log("instructions: the variants that record nothing under callgrind (node bench/run.mjs --only instructions)");
+  lines.push(await runInstructionBench(bundle), "");
   log("socket: CPU per trace delivered to an endpoint in another process (node bench/run.mjs --only socket)");
   lines.push((await runSocketBench(bundle)).markdown, "");
   log("wrappers: added latency to first chunk and per call (node bench/wrappers.mjs)");
