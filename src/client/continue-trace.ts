@@ -5,6 +5,7 @@ import { resolveIds } from "../trace/ids.js";
 import { runInSpan, runInTrace } from "../trace/run-in.js";
 import { activeContext, newContext } from "../trace/trace-context.js";
 import { parseTraceHeaders } from "../trace/traceparent.js";
+import type { Client } from "./client.js";
 import { getClient } from "./global.js";
 
 /** Where the incoming trace context is read: a Fetch `Request` or `Headers`, Node's `IncomingMessage`, or a plain header object. */
@@ -24,9 +25,11 @@ export interface ContinueTraceOptions {
    */
   sessionId?: string;
   userId?: string;
+  /** The `Client` whose project the server's spans go to; by default the global one (`init()`). */
+  client?: Client;
 }
 
-const OPTION_KEYS = ["name", "sessionId", "userId"] as const;
+const OPTION_KEYS = ["name", "sessionId", "userId", "client"] as const;
 
 /**
  * Runs fn as part of the trace the caller's request carries (`traceHeaders()` on the other tier):
@@ -57,7 +60,7 @@ export function continueTrace<T>(carrier: TraceContextCarrier | null | undefined
 
 /** fn inside the continued trace, or undefined where there is nothing to continue. */
 function continuation<T>(carrier: TraceContextCarrier | null | undefined, fn: () => T, options: ContinueTraceOptions | undefined): (() => T) | undefined {
-  const recorder = getClient()?.recorder();
+  const recorder = (options?.client ?? getClient())?.recorder();
   if (recorder === undefined || carrier == null) return undefined;
   const remote = parseTraceHeaders(headerReader(carrier));
   if (remote === undefined) return undefined;

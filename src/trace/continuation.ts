@@ -18,8 +18,8 @@ export class ContinuedTrace extends Trace {
     ids: { sessionId: string | undefined; userId: string | undefined },
     recorder: Recorder | undefined,
   ) {
-    // The name is never sent; it names the trace in debug logs only. A trace the other tier
-    // sampled out stays out; one it kept is decided from its id, as the other tier decided it.
+    // The name is never sent; it names the trace in debug logs only. The other tier's sampling
+    // decision stands here too (Trace).
     super("continued", undefined, ids, recorder, remote);
     // A span with no parent here is a child of the remote span.
     this.topParentSpanId = remote.parentSpanId;

@@ -14,8 +14,9 @@ export interface Recorder {
    */
   record(data: () => [TraceHeader, SpanData[]], phase: RecordPhase): void;
   /**
-   * The share of traces recorded (the client's `sampleRate`), each decided from its id alone
-   * (`idFraction` below the rate), so every tier and every upsert of one trace agree. Absent: all.
+   * The share of traces that start here recorded (the client's `sampleRate`), each decided once,
+   * by the fraction its id ends in (`idFraction`); a trace continued from another tier follows that
+   * tier's decision. Absent: all.
    */
   readonly sampleRate?: number | undefined;
   /** Warns once per client about an id cut to the backend's limit; development builds only. */

@@ -8,7 +8,7 @@ import { runInSpan } from "./run-in.js";
 import { Observation, SKIP_ALL, SKIP_CHILD_INPUTS, SKIP_INPUT } from "./observation.js";
 import { errorText, Span, type SpanOptions } from "./span.js";
 import { isoTime } from "../wire/time.js";
-import { drawForId, drawFraction, idFraction, uuid, uuidWithDraw } from "../wire/ids.js";
+import { drawForId, drawFraction, uuid, uuidWithDraw } from "../wire/ids.js";
 import type { TraceHeader } from "../wire/types.js";
 
 export interface TraceOptions {
@@ -57,9 +57,12 @@ export class Trace extends Observation {
     if (DEV && process.env.NODE_ENV !== "production") assertString(name, "trace name");
     this.id = remote?.traceId;
     this.draw = undefined;
-    // Sampled out, a trace is as one of a disabled client: nothing recorded, nothing sent.
+    // Sampled out, a trace is as one of a disabled client: nothing recorded, nothing sent. The tier
+    // that started a trace decides for every tier after it, as OpenTelemetry's parent-based sampler
+    // does: a turn is kept or dropped whole, whatever the rates of the tiers it crosses.
     const kept =
-      recorder === undefined || (remote?.sampled !== false && (recorder.sampleRate === undefined || this.sampledBy(recorder.sampleRate)));
+      recorder === undefined ||
+      (remote ? remote.sampled !== false : recorder.sampleRate === undefined || this.sampledBy(recorder.sampleRate));
     const recording = kept && recorder !== undefined;
     this.recorder = recording ? recorder : undefined;
     this.sampledOut = !kept;
@@ -79,11 +82,10 @@ export class Trace extends Observation {
   }
 
   /**
-   * Decided from the id another tier gave, or else from a draw that the id, once made, ends in: so
-   * a trace not sampled builds no id unless one is asked for, and every tier still agrees.
+   * Decided from a draw that the id, once made, ends in: so a trace not sampled builds no id unless
+   * one is asked for, and its id still tells its decision (`idFraction`) to scores and logged traces.
    */
   private sampledBy(rate: number): boolean {
-    if (this.id !== undefined) return idFraction(this.id) < rate;
     return drawFraction((this.draw = drawForId())) < rate;
   }
 

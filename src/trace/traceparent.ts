@@ -13,7 +13,7 @@
  * not continued: nothing says its trace exists in PandaProbe. Work done in a trace outside any of
  * its spans hangs at the trace's top level: the entry is `t` and the parent id is the first 64 bits
  * of the trace id (W3C wants a non-zero one). The sampled flag hands on the decision of the tier
- * that started the trace: a trace it sampled out is not recorded further down either.
+ * that started the trace, which every tier after it follows.
  */
 
 export const TRACESTATE_KEY = "pandaprobe";

@@ -144,6 +144,20 @@ describe("sampling across tiers", () => {
     expect(tracing.collector.requests).toEqual([]);
   });
 
+  it("a trace the page kept is kept by the server too, whatever the server's own rate", async () => {
+    const server = new Client({ apiKey: "sk_pp_test", projectName: "server", endpoint: tracing.collector.url, sampleRate: 0 }, {});
+    const turn = pageTurn();
+    const onward = continueTrace(turn.headers, () => traceHeaders(), { client: server });
+    expect(onward.traceparent).toMatch(/-01$/);
+    // A trace that starts on the server is its own rate's to decide.
+    expect(server.startTrace("own").recording).toBe(false);
+    await server.shutdown();
+    const spans = await serverSpans(turn.traceId);
+    expect(spans.map((s) => [s.name, s.parent_span_id])).toEqual([["server", turn.answerSpanId]]);
+    const projects = tracing.collector.requests.filter((r) => r.path.endsWith("/spans")).map((r) => r.headers["x-project-name"]);
+    expect(projects).toEqual(["server"]);
+  });
+
   it("a trace of a page whose tracing is off hands nothing on: the server traces on its own", async () => {
     const t = pageClient({ enabled: false }).startTrace("chat-turn");
     expect(traceHeaders(t)).toEqual({});
