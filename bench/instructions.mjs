@@ -7,11 +7,11 @@
  *
  * Per call = (count after N2 calls - count after N1 calls) / (N2 - N1), both after the same warm-up
  * in the same kind of process, so start-up, the warm-up and exit cancel out. V8 runs with
- * --single-threaded (callgrind counts every thread: background compiles landing in one count and
- * not the other moved a per-call figure by 10x between runs) and a 64 MiB young generation (a
- * scavenge more or less in one window moved the wrapper variants by 12%); so set, two runs agree
- * within about 1%. Instructions are not time (a cache miss costs more than an add), so the timed
- * ratios stay the measure of record.
+ * --predictable (single-threaded, fixed seeds: callgrind counts every thread, and background
+ * compiles landing in one count and not the other moved a per-call figure by 10x between runs) and
+ * a 64 MiB young generation (a scavenge more or less in one window moved the wrapper variants by
+ * 12%); so set, two runs give the same count to within 0.01%. Instructions are not time (a cache
+ * miss costs more than an add), so the timed ratios stay the measure of record.
  *
  *   node bench/run.mjs --only instructions      (builds the bundle first)
  *   node bench/instructions.mjs <bundle> [--worker <variant> <calls>]
@@ -40,7 +40,7 @@ export function valgrindVersion() {
 /** Instructions one process executed: warm-up, then `calls` calls of the variant. */
 function count(bundle, variant, calls) {
   const self = fileURLToPath(import.meta.url);
-  const args = ["--tool=callgrind", "--callgrind-out-file=/dev/null", process.execPath, "--single-threaded", "--max-semi-space-size=64", self, bundle, "--worker", variant, String(calls)];
+  const args = ["--tool=callgrind", "--callgrind-out-file=/dev/null", process.execPath, "--predictable", "--max-semi-space-size=64", self, bundle, "--worker", variant, String(calls)];
   return new Promise((resolve, reject) => {
     const child = spawn("valgrind", args, { env: { ...process.env, NODE_ENV: "production" }, stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
@@ -68,7 +68,7 @@ export async function runInstructionBench(bundle) {
     perCall[name] = (b - a) / (N2 - N1);
   }
   lines.push(
-    `${version}; each variant's instructions per call = (count after ${N2.toLocaleString("en-US")} calls - count after ${N1.toLocaleString("en-US")}) / ${(N2 - N1).toLocaleString("en-US")}, both after ${WARMUP.toLocaleString("en-US")} warm-up calls, V8 single-threaded with a 64 MiB young generation (\`bench/instructions.mjs\`). Deterministic where the timed ratios above drift with the machine; but an instruction is not a unit of time, so the timed ratios stay the measure of record.`,
+    `${version}; each variant's instructions per call = (count after ${N2.toLocaleString("en-US")} calls - count after ${N1.toLocaleString("en-US")}) / ${(N2 - N1).toLocaleString("en-US")}, both after ${WARMUP.toLocaleString("en-US")} warm-up calls, V8 with --predictable (single-threaded, fixed seeds) and a 64 MiB young generation (\`bench/instructions.mjs\`). Deterministic where the timed ratios above drift with the machine; but an instruction is not a unit of time, so the timed ratios stay the measure of record.`,
     "",
     "| variant | instructions per call |",
     "|---|---:|",
