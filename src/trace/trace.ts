@@ -67,13 +67,13 @@ export class Trace extends Observation {
     this.recorder = recording ? recorder : undefined;
     this.sampledOut = !kept;
     this.skip = recording ? 0 : SKIP_ALL;
-    // What only the wire reads, a trace not recorded leaves unread: its name cut to the limit, the
-    // clock, its options. Its spans are never kept (openSpan).
+    // What only the wire reads, a trace not recorded leaves unread: its name and ids cut to the
+    // limits, the clock, its options. Its spans are never kept (openSpan).
     this.spans = recording ? [] : NO_SPANS;
     this.name = recording ? clampName(name, "trace") : name;
     this.startedAt = recording ? Date.now() : 0;
-    this.sessionId = this.checkId(ids.sessionId, "session");
-    this.userId = this.checkId(ids.userId, "user");
+    this.sessionId = recording ? this.checkId(ids.sessionId, "session") : ids.sessionId;
+    this.userId = recording ? this.checkId(ids.userId, "user") : ids.userId;
     if (options && recording) {
       if (options.input !== undefined) this.setInput(options.input);
       if (options.tags !== undefined) this.setTags(options.tags);
