@@ -11,6 +11,12 @@ export function backgroundTimer(fn: () => void, ms: number): ReturnType<typeof s
   return timer;
 }
 
+/** Runs fn once the current turn is over, after pending I/O callbacks; edge runtimes may lack `setImmediate`. */
+export const afterThisTurn = (fn: () => void): void => {
+  if (typeof setImmediate === "function") setImmediate(fn);
+  else setTimeout(fn, 0);
+};
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => backgroundTimer(resolve, ms));
 }
