@@ -14,14 +14,6 @@ export function assertString(value: unknown, what: string): asserts value is str
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ids on the wire are UUIDs: another string would have the backend reject the whole request. */
-export function assertUuid(value: unknown, what: string): asserts value is string {
-  assertString(value, what);
-  if (!UUID.test(value)) throw new TypeError(`PandaProbe: ${what} must be a UUID, got ${describeValue(value)}.`);
-}
-
 export function assertOptionalString(value: unknown, what: string): asserts value is string | undefined {
   if (value !== undefined) assertString(value, what);
 }

@@ -16,7 +16,3 @@ export const afterThisTurn = (fn: () => void): void => {
   if (typeof setImmediate === "function") setImmediate(fn);
   else setTimeout(fn, 0);
 };
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => backgroundTimer(resolve, ms));
-}

@@ -16,6 +16,8 @@
  * that started the trace, which every tier after it follows.
  */
 
+import { UUID_PATTERN } from "../wire/ids.js";
+
 export const TRACESTATE_KEY = "pandaprobe";
 export const SESSION_BAGGAGE_KEY = "pandaprobe.session_id";
 export const USER_BAGGAGE_KEY = "pandaprobe.user_id";
@@ -35,7 +37,6 @@ export interface RemoteParent {
 /** The tracestate value that stands for the trace itself rather than one of its spans. */
 const TOP_LEVEL = "t";
 const HEX32 = /^[0-9a-f]{32}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const ZEROS = /^0+$/;
 /** The spec's cap on a baggage header, which a server may enforce; ids beyond it are not sent. */
@@ -44,7 +45,7 @@ const MAX_BAGGAGE_BYTES = 8192;
 /** `0af76519-16cd-43dd-8448-eb211c80319c` -> `0af7651916cd43dd8448eb211c80319c`; undefined when not a UUID. */
 export function uuidToHex(id: string): string | undefined {
   const lower = id.toLowerCase();
-  return UUID.test(lower) ? lower.replace(/-/g, "") : undefined;
+  return UUID_PATTERN.test(lower) ? lower.replace(/-/g, "") : undefined;
 }
 
 /** The reverse of `uuidToHex`; undefined when not 32 hex digits. */
