@@ -1,5 +1,6 @@
 import { traceHeaders } from "./continuation.js";
 import { mergeHeader } from "./traceparent.js";
+import { activeContext } from "./trace-context.js";
 
 export interface InstrumentFetchOptions {
   /**
@@ -48,11 +49,14 @@ function withTraceHeaders(
   init: RequestInit | undefined,
   targets: (string | RegExp)[],
 ): [RequestInfo | URL, RequestInit] | undefined {
-  const ours = traceHeaders();
-  if (ours.traceparent === undefined) return undefined;
+  // Cheapest first: most fetches run outside a trace; then whether this URL gets headers at all
+  // (a server's LLM API calls do not), and only then the headers themselves.
+  if (activeContext().trace === undefined) return undefined;
   const isRequest = typeof Request !== "undefined" && input instanceof Request;
   const url = isRequest ? input.url : String(input);
   if (!propagates(url, targets)) return undefined;
+  const ours = traceHeaders();
+  if (ours.traceparent === undefined) return undefined;
   // init.headers, when given, replaces a Request's own headers: start from whichever fetch would use.
   const headers = new Headers(init?.headers ?? (isRequest ? input.headers : undefined));
   if (headers.has("traceparent")) return undefined;
