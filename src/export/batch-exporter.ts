@@ -322,8 +322,9 @@ export class BatchExporter implements Exporter {
    */
   private start(item: Item): void {
     const { envelope } = item;
-    const { path, traceId } = envelope;
-    if (traceId !== undefined && followsTrace(path)) return void this.deliver(item);
+    const { path } = envelope;
+    // A follower of its trace (enqueue gave it its gate) waits in deliver.
+    if (item.gate !== undefined) return void this.deliver(item);
     const route = routeOf(path);
     const reservation = this.pacer.reserve(route);
     if (!("ticket" in reservation)) return void this.deliver(item, reservation);

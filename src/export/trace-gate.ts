@@ -43,12 +43,13 @@ export class TraceGate {
     state.pending.splice(index, 1);
     if (outcome === "delivered") state.delivered = true;
     else if (!state.delivered) state.failed = outcome;
-    const waiters = state.waiters ?? [];
-    const ready = waiters.filter((w) => !this.earlierPending(state, w.seq));
-    state.waiters = waiters.filter((w) => this.earlierPending(state, w.seq));
+    // Most traces never have a follower wait on them: nothing to sort, nothing to allocate.
+    const waiters = state.waiters;
+    const ready = waiters?.filter((w) => !this.earlierPending(state, w.seq));
+    if (waiters !== undefined) state.waiters = waiters.filter((w) => this.earlierPending(state, w.seq));
     // A trace with nothing under way is forgotten: a later follower simply goes (its trace left before it came).
-    if (state.pending.length === 0 && state.waiters.length === 0) this.traces.delete(traceId);
-    for (const w of ready) w.resolve(this.decision(state));
+    if (state.pending.length === 0 && !state.waiters?.length) this.traces.delete(traceId);
+    if (ready !== undefined) for (const w of ready) w.resolve(this.decision(state));
   }
 
   /**
