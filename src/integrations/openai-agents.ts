@@ -21,8 +21,8 @@ import { traceInputFromArgs, traceOutputFromResult } from "pandaprobe/integratio
 import { frameworkOptions, guarded, type FrameworkOptions } from "./framework-run.js";
 import { safeParameters } from "./llm-call.js";
 import { chatCompletionsApi, chatUsage } from "./openai-chat.js";
-import { isObject, numberOr, parseArguments, reportedUsage, type Obj } from "./openai-record.js";
-import { responsesApi, responsesMessages } from "./openai-responses.js";
+import { isObject, parseArguments, type Obj } from "./openai-record.js";
+import { responsesApi, responsesMessages, responsesUsage } from "./openai-responses.js";
 
 export interface OpenAIAgentsOptions extends FrameworkOptions {
   /** Name of the traces; "OpenAIAgentsSDK" by default, as PandaProbe's other SDKs name them. */
@@ -74,6 +74,8 @@ interface Run {
   readonly metadata: Record<string, unknown>;
   readonly spans: Recorded[];
   readonly bySdkId: Map<string, Recorded>;
+  /** The same spans by their own id, for walking up from a model call to its agent. */
+  readonly byId: Map<string, Recorded>;
   firstInput: unknown;
   lastOutput: unknown;
 }
@@ -158,7 +160,8 @@ function fillGeneration(span: Recorded, data: Obj): void {
     span.name = data.model;
   }
   const usage = isObject(data.usage) ? data.usage : undefined;
-  const reported = usage && (chatUsage(usage) ?? reportedUsage({ prompt_tokens: numberOr(usage.input_tokens), completion_tokens: numberOr(usage.output_tokens) }));
+  // The SDK reports Responses-style usage (input/output tokens); a Chat Completions model may pass its own on.
+  const reported = usage && ("prompt_tokens" in usage ? chatUsage(usage) : responsesUsage(usage));
   const tokens = reported ?? completions[0]?.usage;
   if (tokens) span.token_usage = tokens;
   if (isObject(data.model_config)) span.model_parameters = safeParameters(data.model_config);
@@ -202,7 +205,7 @@ function fill(span: Recorded, data: Obj): void {
 
 /** The agent a model call belongs to shows that call's input (its first) and output (its last). */
 function propagateToAgent(run: Run, llm: Recorded): void {
-  const byId = new Map(run.spans.map((s) => [s.span_id, s]));
+  const { byId } = run;
   for (let parent = byId.get(llm.parent_span_id ?? ""); parent; parent = byId.get(parent.parent_span_id ?? "")) {
     if (parent.kind !== "AGENT") continue;
     parent.input ??= llm.input;
@@ -236,6 +239,7 @@ export function pandaprobeTraceProcessor(options?: OpenAIAgentsOptions): PandaPr
       metadata,
       spans: [root],
       bySdkId: new Map(),
+      byId: new Map([[root.span_id, root]]),
       firstInput: undefined,
       lastOutput: undefined,
     });
@@ -254,6 +258,7 @@ export function pandaprobeTraceProcessor(options?: OpenAIAgentsOptions): PandaPr
       metadata: {},
     };
     run.bySdkId.set(span.spanId, recorded);
+    run.byId.set(recorded.span_id, recorded);
     run.spans.push(recorded);
   };
 
