@@ -1,4 +1,4 @@
-import { getClient, getCurrentSpan, getCurrentTrace, startTrace, type Span, type SpanKind, type Trace } from "pandaprobe";
+import { getClient, getCurrentSpan, getCurrentTrace, startTrace, type Span, type Trace } from "pandaprobe";
 import { DEV, assertIds, assertKnownKeys, assertOptionalString, assertPlainObject, assertTags, traceInputFromArgs, traceOutputFromResult } from "pandaprobe/integration-kit";
 
 /** What every agent-framework integration takes: explicit ids (they beat scoped and imperative ones) and trace labels. */
@@ -33,11 +33,7 @@ export function frameworkOptions<O extends FrameworkOptions>(options: O | undefi
  * a current trace, a subtree under the current span. Outcomes are idempotent: the first one wins.
  */
 export interface FrameworkRun {
-  /** The trace opened for this run; undefined when the run nests in the caller's trace. */
-  readonly trace: Trace | undefined;
   readonly root: Span;
-  /** The run's input, when the framework tells it only after the start: the root's, and the trace's last user message. */
-  setInput(input: unknown): void;
   /** Ends the root span with this output and the trace with the last assistant message of it. */
   succeed(output: unknown): void;
   fail(error: unknown): void;
@@ -45,11 +41,9 @@ export interface FrameworkRun {
   abandon(output?: unknown): void;
 }
 
-/** How a run is opened: its trace's name, and its root span's (by default the same name, CHAIN). */
+/** How a run is opened: the name of its trace and of its CHAIN root span. */
 export interface RunStart {
   name: string;
-  rootName?: string;
-  kind?: SpanKind;
   input?: unknown;
   metadata?: Record<string, unknown>;
 }
@@ -58,13 +52,12 @@ export interface RunStart {
 export function openFrameworkRun(start: RunStart, options: FrameworkOptions): FrameworkRun | undefined {
   if (!getClient()?.enabled) return undefined;
   const { name, input } = start;
-  const rootOptions = { kind: start.kind ?? "CHAIN", input, metadata: start.metadata };
-  const rootName = start.rootName ?? name;
+  const rootOptions = { kind: "CHAIN" as const, input, metadata: start.metadata };
   const host = getCurrentTrace();
   let trace: Trace | undefined;
   let root: Span;
   if (host && !host.ended) {
-    root = (getCurrentSpan() ?? host).span(rootName, rootOptions);
+    root = (getCurrentSpan() ?? host).span(name, rootOptions);
   } else {
     trace = startTrace(name, {
       input: input === undefined ? undefined : traceInputFromArgs([input]),
@@ -73,7 +66,7 @@ export function openFrameworkRun(start: RunStart, options: FrameworkOptions): Fr
       tags: options.tags,
       metadata: options.metadata,
     });
-    root = trace.span(rootName, rootOptions);
+    root = trace.span(name, rootOptions);
   }
   let done = false;
   const once = (fn: () => void) => {
@@ -82,12 +75,7 @@ export function openFrameworkRun(start: RunStart, options: FrameworkOptions): Fr
     fn();
   };
   return {
-    trace,
     root,
-    setInput: (value) => {
-      root.setInput(value);
-      trace?.setInput(traceInputFromArgs([value]));
-    },
     succeed: (output) =>
       once(() => {
         if (output !== undefined) root.setOutput(output);

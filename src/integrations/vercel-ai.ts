@@ -4,4 +4,3 @@
  * the middleware also under that SDK's name for it.
  */
 export * from "./ai-sdk.js";
-export { pandaprobeMiddleware as pandaProbeMiddleware } from "./ai-sdk.js";
