@@ -15,7 +15,7 @@
  * The event shapes are read structurally (typed here by what is read), so this module needs no
  * types from the `ai` package and its object is assignable to ai 7's `Telemetry`.
  */
-import type { TokenUsage, Span } from "pandaprobe";
+import { getClient, type TokenUsage, type Span } from "pandaprobe";
 import { withCurrentSpan } from "pandaprobe/integration-kit";
 import { chatMessages, contentMessage } from "./ai-model-messages.js";
 import { frameworkOptions, guarded, openFrameworkRun, type FrameworkOptions, type FrameworkRun } from "./framework-run.js";
@@ -189,7 +189,8 @@ export function pandaprobeTelemetry(options?: PandaProbeTelemetryOptions): Panda
     onStart(event) {
       guarded(() => {
         const operation = event.operationId ?? "";
-        if (!TRACED_OPERATIONS.has(operation)) return;
+        // Before the conversation is converted: with tracing off, nothing to do per call.
+        if (!TRACED_OPERATIONS.has(operation) || !getClient()?.enabled) return;
         const messages = chatMessages(event.instructions ?? event.system, event.messages ?? event.prompt);
         const input = { messages };
         const streaming = STREAMING.has(operation);

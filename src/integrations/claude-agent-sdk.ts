@@ -149,7 +149,8 @@ class QueryRecorder {
   private openTurn(lane: Lane, id: string | undefined): Turn {
     const span = lane.span.span(TURN_NAME, {
       kind: "LLM",
-      input: { messages: [...lane.messages] },
+      // Snapshotted as the span opens: the lane's list may grow after.
+      input: { messages: lane.messages },
       model: this.model,
       modelParameters: this.parameters,
     });
