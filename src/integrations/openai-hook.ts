@@ -1,5 +1,6 @@
 import type { RecordedCall } from "./openai-record.js";
-import { defineOwn, isAsyncIterable, observeStream } from "./sdk-hooks.js";
+import { recordStream } from "./provider-call.js";
+import { defineOwn, isAsyncIterable } from "./sdk-hooks.js";
 
 /**
  * The SDK's `APIPromise` (v4+): a Promise that parses the body lazily, on `then` or `withResponse()`,
@@ -27,7 +28,7 @@ function isApiPromise(value: unknown): value is ApiPromiseLike {
 export function hookResult(result: unknown, recorded: RecordedCall): unknown {
   const settle = (data: unknown) => {
     try {
-      if (recorded.streaming && isAsyncIterable(data)) instrumentStream(data, recorded);
+      if (recorded.streaming && isAsyncIterable(data)) recordStream(recorded, data, "iterable");
       else recorded.response(data);
     } catch {
       // The caller still gets the data.
@@ -77,14 +78,4 @@ function hookApiPromise(original: ApiPromiseLike, settle: (data: unknown) => unk
     return promise;
   };
   return observe(hooked);
-}
-
-/** Records the stream's chunks as the caller reads them; the span closes when the read ends, however it ends. */
-function instrumentStream(stream: AsyncIterable<unknown>, recorded: RecordedCall): void {
-  const accumulator = recorded.api.accumulator();
-  observeStream(stream, {
-    event: (chunk) => recorded.chunk(accumulator, chunk),
-    end: (end) =>
-      end.how === "failed" ? recorded.streamFailed(accumulator, end.error) : recorded.streamEnd(accumulator, end.how === "abandoned"),
-  });
 }

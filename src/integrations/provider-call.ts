@@ -6,7 +6,7 @@
  */
 import { activeClient, isWrapped, markWrapped, openLlmCall, type IntegrationOptions } from "./llm-call.js";
 import { isObject, RecordedCall, type OpenAIApi } from "./openai-record.js";
-import { observeGenerator, observeStream, type StreamEnd } from "./sdk-hooks.js";
+import { defineOwn, isAsyncIterable, observeGenerator, observeStream, type StreamEnd } from "./sdk-hooks.js";
 
 /** One traced endpoint: its span name, how to read its request's messages, response and stream. */
 export type ProviderApi = OpenAIApi;
@@ -67,7 +67,7 @@ type Watch = "iterable" | "generator";
 
 /** Records a streamed answer in place as the caller reads it; the span ends however the read ends. */
 export function recordStream(recorded: RecordedCall, stream: unknown, watch: Watch): void {
-  if (typeof (stream as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] !== "function") {
+  if (!isAsyncIterable(stream)) {
     recorded.response(undefined);
     return;
   }
@@ -76,10 +76,10 @@ export function recordStream(recorded: RecordedCall, stream: unknown, watch: Wat
     event: (chunk: unknown) => recorded.chunk(chunks, chunk),
     end: (end: StreamEnd) => (end.how === "failed" ? recorded.streamFailed(chunks, end.error) : recorded.streamEnd(chunks, end.how === "abandoned")),
   };
-  if (watch === "generator" && typeof (stream as AsyncIterator<unknown>).next === "function") {
+  if (watch === "generator" && typeof (stream as Partial<AsyncIterator<unknown>>).next === "function") {
     observeGenerator(stream as AsyncIterator<unknown> & AsyncIterable<unknown>, observer);
   } else {
-    observeStream(stream as AsyncIterable<unknown>, observer);
+    observeStream(stream, observer);
   }
 }
 
@@ -90,7 +90,7 @@ export function patchMethod(target: unknown, key: string, make: (original: (...a
   if (typeof original !== "function" || isWrapped(original)) return false;
   const traced = markWrapped(make(original as (...args: unknown[]) => unknown));
   try {
-    Object.defineProperty(target, key, { value: traced, writable: true, configurable: true, enumerable: false });
+    defineOwn(target, key, traced);
     return true;
   } catch {
     return false;
