@@ -29,7 +29,6 @@ interface Operation {
 function converseApi(): ProviderApi {
   return {
     name: "bedrock-converse",
-    input: converseMessages,
     fromResponse(output) {
       const answer = new ConverseAnswer();
       answer.addResponse(output);
@@ -42,7 +41,6 @@ function converseApi(): ProviderApi {
 function invokeApi(name: string): ProviderApi {
   return {
     name,
-    input: invokeMessages,
     fromResponse: (output) => invokeResult(decodeBody(isObject(output) ? output.body : undefined)),
     accumulator: () => new InvokeAnswer(),
   };

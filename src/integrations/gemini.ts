@@ -19,7 +19,6 @@ export type WrapGeminiOptions = IntegrationOptions;
 
 const generate: ProviderApi = {
   name: "gemini-generate",
-  input: geminiMessages,
   fromResponse: geminiResult,
   accumulator: () => new GeminiAnswer(),
 };

@@ -148,7 +148,6 @@ class MistralAnswer implements StreamAccumulator {
 
 const chat: ProviderApi = {
   name: "mistral-chat",
-  input: messagesOf,
   fromResponse(response) {
     const answer = new MistralAnswer();
     answer.add(response);

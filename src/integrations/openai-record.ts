@@ -36,12 +36,16 @@ export interface StreamAccumulator {
 }
 
 /** One traced OpenAI endpoint: how to read its request, response and stream. */
-export interface OpenAIApi {
+/** What RecordedCall reads a call's answer with: the span's name, the response, the stream. */
+export interface ResponseApi {
   name: string;
-  /** The request's messages, as the LLM span's input. */
-  input(request: Record<string, unknown>): unknown;
   fromResponse(response: unknown): CallResult;
   accumulator(): StreamAccumulator;
+}
+
+export interface OpenAIApi extends ResponseApi {
+  /** The request's messages, as the LLM span's input. */
+  input(request: Record<string, unknown>): unknown;
 }
 
 export type Obj = Record<string, unknown>;
@@ -149,7 +153,7 @@ export class RecordedCall {
 
   constructor(
     private readonly call: LlmCall,
-    readonly api: OpenAIApi,
+    readonly api: ResponseApi,
     /** The request asked for a stream. */
     readonly streaming: boolean,
   ) {}

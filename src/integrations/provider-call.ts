@@ -5,11 +5,11 @@
  * abandoned and failed streams) is RecordedCall's, as for OpenAI.
  */
 import { activeClient, isWrapped, markWrapped, openLlmCall, type IntegrationOptions } from "./llm-call.js";
-import { isObject, RecordedCall, type OpenAIApi } from "./openai-record.js";
+import { isObject, RecordedCall, type ResponseApi } from "./openai-record.js";
 import { defineOwn, isAsyncIterable, observeGenerator, observeStream, type StreamEnd } from "./sdk-hooks.js";
 
-/** One traced endpoint: its span name, how to read its request's messages, response and stream. */
-export type ProviderApi = OpenAIApi;
+/** One traced endpoint: its span name, how to read its response and stream (its request: `CallRequest`). */
+export type ProviderApi = ResponseApi;
 
 export interface CallRequest {
   /** The LLM span's input: `{ messages }`. */
