@@ -19,7 +19,7 @@ import type {
 import type { LanguageModelMiddleware } from "ai";
 import type { TokenUsage } from "pandaprobe";
 import { DEV, assertIds, assertKnownKeys, assertOptionalString } from "pandaprobe/integration-kit";
-import { activeClient, INTEGRATION_OPTION_KEYS, openLlmCall, safeParameters, type IntegrationOptions, type LlmCall } from "./llm-call.js";
+import { activeClient, guarded, INTEGRATION_OPTION_KEYS, openLlmCall, safeParameters, type IntegrationOptions, type LlmCall } from "./llm-call.js";
 import { assistantMessage, isObject, numberOr, parseArguments, recordResult, reportedUsage, type ToolUse } from "./openai-record.js";
 
 export { pandaprobeTelemetry, type PandaProbeTelemetry, type PandaProbeTelemetryOptions } from "./ai-telemetry.js";
@@ -200,7 +200,7 @@ class ModelCall {
   ) {}
 
   generated(content: LanguageModelV3Content[], usage: LanguageModelV3Usage, modelId: string | undefined): void {
-    this.guard(() => {
+    guarded(() => {
       for (const part of content) this.content(part);
       this.usage = usageOf(usage);
       if (modelId) this.model = modelId;
@@ -211,7 +211,7 @@ class ModelCall {
   /** One stream part, as it passes. */
   part(part: LanguageModelV3StreamPart): void {
     if (this.done) return;
-    this.guard(() => {
+    guarded(() => {
       switch (part.type) {
         case "text-delta":
         case "reasoning-delta":
@@ -248,7 +248,7 @@ class ModelCall {
   end(metadata?: Record<string, unknown>): void {
     if (this.done) return;
     this.done = true;
-    this.guard(() => {
+    guarded(() => {
       if (metadata) this.call.span.setMetadata(metadata);
       const tools: ToolUse[] = this.toolCalls.map((c) => ({
         name: c.toolName,
@@ -279,7 +279,7 @@ class ModelCall {
   abandonBeforeAnswer(): void {
     if (this.done) return;
     this.done = true;
-    this.guard(() => {
+    guarded(() => {
       this.call.span.setMetadata({ abandoned: true });
       this.call.succeed(undefined);
     });
@@ -288,15 +288,7 @@ class ModelCall {
   fail(error: unknown): void {
     if (this.done) return;
     this.done = true;
-    this.guard(() => this.call.fail(error));
-  }
-
-  private guard(fn: () => void): void {
-    try {
-      fn();
-    } catch {
-      // Tracing failures never reach the host.
-    }
+    guarded(() => this.call.fail(error));
   }
 }
 

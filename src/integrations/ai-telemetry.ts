@@ -18,8 +18,8 @@
 import { getClient, type TokenUsage, type Span } from "pandaprobe";
 import { withCurrentSpan } from "pandaprobe/integration-kit";
 import { chatMessages, contentMessage } from "./ai-model-messages.js";
-import { frameworkOptions, guarded, openFrameworkRun, type FrameworkOptions, type FrameworkRun } from "./framework-run.js";
-import { safeParameters } from "./llm-call.js";
+import { frameworkOptions, openFrameworkRun, type FrameworkOptions, type FrameworkRun } from "./framework-run.js";
+import { guarded, safeParameters } from "./llm-call.js";
 import { isObject, numberOr, reportedUsage } from "./openai-record.js";
 
 export interface PandaProbeTelemetryOptions extends FrameworkOptions {

@@ -20,9 +20,9 @@
  * cost, from its result message, go on its last turn (as PandaProbe's other SDKs record them).
  */
 import type { Span } from "pandaprobe";
-import { frameworkOptions, guarded, openFrameworkRun, type FrameworkOptions, type FrameworkRun } from "./framework-run.js";
+import { frameworkOptions, openFrameworkRun, type FrameworkOptions, type FrameworkRun } from "./framework-run.js";
 import { isObject, numberOr, reportedUsage, type Obj } from "./openai-record.js";
-import { safeParameters } from "./llm-call.js";
+import { guarded, safeParameters } from "./llm-call.js";
 
 export type ClaudeAgentOptions = FrameworkOptions;
 

@@ -97,12 +97,3 @@ export function openFrameworkRun(start: RunStart, options: FrameworkOptions): Fr
       }),
   };
 }
-
-/** Tracing must never break the host's run: a failure of the bookkeeping is dropped. */
-export function guarded(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    // The host's run goes on untouched.
-  }
-}

@@ -44,6 +44,7 @@ import {
   toWireMessage,
   unwrapSingle,
 } from "./langchain-convert.js";
+import { guarded } from "./llm-call.js";
 
 export interface LangChainHandlerOptions extends RecordSwitches {
   /** The client whose project the traces this handler opens go to; by default the global one (`init()`). */
@@ -182,7 +183,7 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
     runName?: string,
     extra?: Record<string, unknown>,
   ): void {
-    this.guard(() => {
+    guarded(() => {
       const node = tags?.some((tag) => NODE_TAG.test(tag)) === true;
       const name = runName ?? (node ? (metadata?.langgraph_node as string | undefined) : undefined) ?? serializedName(chain, "chain");
       const input = unwrapSingle(normalize(inputs), "input");
@@ -196,7 +197,7 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleChainEnd(outputs: ChainValues, runId: string, _parentRunId?: string, _tags?: string[], kwargs?: { inputs?: Record<string, unknown> }): void {
-    this.guard(() => {
+    guarded(() => {
       const output = unwrapSingle(normalize(outputs), "output");
       this.endRun(runId, (run) => {
         // A streamed chain learns its input only at the end.
@@ -212,7 +213,7 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleChainError(error: unknown, runId: string): void {
-    this.guard(() => this.failRun(runId, error));
+    guarded(() => this.failRun(runId, error));
   }
 
   override handleChatModelStart(
@@ -225,7 +226,7 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
     runName?: string,
   ): void {
-    this.guard(() => {
+    guarded(() => {
       const input = { messages: (messages[0] ?? []).map(toWireMessage) };
       this.openLlmRun(llm, input, runId, parentRunId, extraParams, metadata, runName);
     });
@@ -241,14 +242,14 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
     metadata?: Record<string, unknown>,
     runName?: string,
   ): void {
-    this.guard(() => {
+    guarded(() => {
       const input = { messages: prompts.map((content) => ({ role: "user", content })) };
       this.openLlmRun(llm, input, runId, parentRunId, extraParams, metadata, runName);
     });
   }
 
   override handleLLMNewToken(token: string, _idx: unknown, runId: string, _parentRunId?: string, _tags?: string[], fields?: { chunk?: unknown }): void {
-    this.guard(() => {
+    guarded(() => {
       const run = this.touch(runId);
       if (!run) return;
       run.streamed = (run.streamed ?? "") + token;
@@ -261,7 +262,7 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleLLMEnd(output: LLMResult, runId: string): void {
-    this.guard(() => {
+    guarded(() => {
       this.endRun(runId, (run) => {
         const message = llmOutput(output);
         if (message !== undefined) run.span.setOutput(message);
@@ -275,7 +276,7 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleLLMError(error: unknown, runId: string): void {
-    this.guard(() => this.failRun(runId, error));
+    guarded(() => this.failRun(runId, error));
   }
 
   override handleToolStart(
@@ -288,7 +289,7 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
     runName?: string,
     toolCallId?: string,
   ): void {
-    this.guard(() => {
+    guarded(() => {
       const name = runName ?? serializedName(tool, "tool");
       const parsed = toolInput(input);
       this.openRun(runId, parentRunId, name, {
@@ -300,11 +301,11 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleToolEnd(output: unknown, runId: string): void {
-    this.guard(() => this.endRunWithOutput(runId, normalize(output)));
+    guarded(() => this.endRunWithOutput(runId, normalize(output)));
   }
 
   override handleToolError(error: unknown, runId: string): void {
-    this.guard(() => this.failRun(runId, error));
+    guarded(() => this.failRun(runId, error));
   }
 
   override handleRetrieverStart(
@@ -316,26 +317,17 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
     _metadata?: Record<string, unknown>,
     name?: string,
   ): void {
-    this.guard(() => {
+    guarded(() => {
       this.openRun(runId, parentRunId, name ?? serializedName(retriever, "retriever"), { kind: "RETRIEVER", input: query }, false, query);
     });
   }
 
   override handleRetrieverEnd(documents: DocumentInterface[], runId: string): void {
-    this.guard(() => this.endRunWithOutput(runId, documents.map((document) => toWireDocument(document))));
+    guarded(() => this.endRunWithOutput(runId, documents.map((document) => toWireDocument(document))));
   }
 
   override handleRetrieverError(error: unknown, runId: string): void {
-    this.guard(() => this.failRun(runId, error));
-  }
-
-  /** Tracing must never break the host's LangChain run. */
-  private guard(fn: () => void): void {
-    try {
-      fn();
-    } catch {
-      // Bookkeeping failed; the host's run goes on untouched.
-    }
+    guarded(() => this.failRun(runId, error));
   }
 
   private openLlmRun(
@@ -494,7 +486,7 @@ export abstract class PandaProbeCallbackHandler extends BaseCallbackHandler {
    */
   private watch(tree: RunTree): void {
     const check = () => {
-      this.guard(() => {
+      guarded(() => {
         const idle = Date.now() - tree.lastEvent;
         if (idle < this.idleTimeoutMs) {
           tree.timer = setTimeout(check, this.idleTimeoutMs - idle);

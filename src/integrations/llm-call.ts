@@ -156,3 +156,12 @@ export function isUserAbort(error: unknown): boolean {
   const { name, constructor } = error as { name?: unknown; constructor?: { name?: unknown } };
   return USER_ABORTS.includes(name as string) || USER_ABORTS.includes(constructor?.name as string);
 }
+
+/** Tracing must never break the host's run: a failure of the bookkeeping is dropped. */
+export function guarded(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // The host's run goes on untouched.
+  }
+}

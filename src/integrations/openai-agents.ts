@@ -18,8 +18,8 @@
  */
 import { getClient, getSessionId, getUserId, logTrace, type PrebuiltSpan, type PrebuiltTrace, type SpanKind } from "pandaprobe";
 import { traceInputFromArgs, traceOutputFromResult } from "pandaprobe/integration-kit";
-import { frameworkOptions, guarded, type FrameworkOptions } from "./framework-run.js";
-import { safeParameters } from "./llm-call.js";
+import { frameworkOptions, type FrameworkOptions } from "./framework-run.js";
+import { guarded, safeParameters } from "./llm-call.js";
 import { chatCompletionsApi, chatUsage } from "./openai-chat.js";
 import { isObject, parseArguments, type Obj } from "./openai-record.js";
 import { responsesApi, responsesMessages, responsesUsage } from "./openai-responses.js";
