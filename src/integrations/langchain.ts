@@ -23,10 +23,6 @@ import {
 } from "pandaprobe";
 import {
   DEV,
-  assertIds,
-  assertKnownKeys,
-  assertPlainObject,
-  assertTags,
   traceInputFromArgs,
   traceOutputFromResult,
   withhold,
@@ -44,6 +40,7 @@ import {
   toWireMessage,
   unwrapSingle,
 } from "./langchain-convert.js";
+import { frameworkOptions } from "./framework-run.js";
 import { guarded } from "./llm-call.js";
 
 export interface LangChainHandlerOptions extends RecordSwitches {
@@ -87,17 +84,13 @@ interface Run {
 }
 
 const DEFAULT_IDLE_TIMEOUT = 300;
-const OPTION_KEYS = ["sessionId", "userId", "tags", "metadata", "idleTimeout", "client", "recordInputs", "recordOutputs"];
 
 /**
  * Checked where the developer passes them: a typo'd key would be ignored, and an ill-typed id, tag
  * or metadata would fail inside every run, where the handler swallows it and traces nothing.
  */
 function checkOptions(options: LangChainHandlerOptions): void {
-  assertKnownKeys(options, OPTION_KEYS, "callback handler option");
-  assertIds(options);
-  if (options.tags !== undefined) assertTags(options.tags);
-  if (options.metadata !== undefined) assertPlainObject(options.metadata, "metadata");
+  frameworkOptions(options, ["idleTimeout", "client", "recordInputs", "recordOutputs"], "callback handler");
   const timeout = options.idleTimeout;
   if (timeout !== undefined && !(typeof timeout === "number" && timeout > 0 && Number.isFinite(timeout))) {
     throw new TypeError("PandaProbe: idleTimeout must be a positive number of seconds.");
