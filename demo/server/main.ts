@@ -3,7 +3,7 @@
  * and `/api/chat`, which streams the model's answer through the traced OpenAI client.
  */
 import { createServer, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { init, onError, PandaProbeError, shutdown } from "pandaprobe";
 import { wrapOpenAI } from "pandaprobe/openai";
@@ -52,11 +52,6 @@ export async function startDemo(config: DemoConfig, pageDir: string): Promise<De
     }
     void page(req, res);
   });
-  const sockets = new Set<Socket>();
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => resolve());
@@ -68,7 +63,7 @@ export async function startDemo(config: DemoConfig, pageDir: string): Promise<De
     model: fake ? `${FAKE_MODEL} (built in, ${fake.baseURL})` : model.model,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
+      server.closeAllConnections();
       await closed;
       await fake?.close();
       await shutdown();

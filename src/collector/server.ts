@@ -4,7 +4,6 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { Socket } from "node:net";
 import { extname, join, normalize } from "node:path";
 import { Journal, replay } from "./journal.js";
 import { Api } from "./routes.js";
@@ -68,7 +67,6 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const journal = await Journal.open(options.dataFile);
   const api = new Api(store, journal);
   const streams = new Set<ServerResponse>();
-  const sockets = new Set<Socket>();
 
   const unsubscribe = store.onChange((change) => {
     const message = `data: ${JSON.stringify(change)}\n\n`;
@@ -129,10 +127,6 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       else res.destroy();
     });
   });
-  server.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host ?? "127.0.0.1", resolve);
@@ -150,7 +144,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       clearInterval(keepalive);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const res of streams) res.end();
-      for (const socket of sockets) socket.destroy();
+      server.closeAllConnections();
       await closed;
       await journal.close();
     },
