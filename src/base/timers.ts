@@ -10,9 +10,3 @@ export function backgroundTimer(fn: () => void, ms: number): ReturnType<typeof s
   (timer as { unref?: () => void }).unref?.();
   return timer;
 }
-
-/** Runs fn once the current turn is over, after pending I/O callbacks; edge runtimes may lack `setImmediate`. */
-export const afterThisTurn = (fn: () => void): void => {
-  if (typeof setImmediate === "function") setImmediate(fn);
-  else setTimeout(fn, 0);
-};

@@ -1,7 +1,7 @@
 import { PandaProbeError } from "../base/errors.js";
 import type { SendResult } from "./http-sender.js";
 import { MAX_RETRY_AFTER_MS } from "../base/retry-after.js";
-import { afterThisTurn, backgroundTimer, MAX_TIMER_MS } from "../base/timers.js";
+import { backgroundTimer, MAX_TIMER_MS } from "../base/timers.js";
 import { Pacer, RATE_WINDOW_MS, routeOf, type Reservation } from "../wire/pacer.js";
 import { backoffDelay } from "./retry.js";
 import { followsTrace, TraceGate, type GateDecision } from "./trace-gate.js";
@@ -202,7 +202,7 @@ export class BatchExporter implements Exporter {
     if (this.later.length + this.queue.length >= this.maxQueueSize) {
       this.makeLater();
       for (const envelope of make()) this.enqueue(envelope);
-    } else if (this.later.push(make) === 1) afterThisTurn(this.makeLater);
+    } else if (this.later.push(make) === 1) setImmediate(this.makeLater);
   }
 
   private readonly makeLater = (): void => {

@@ -1,4 +1,4 @@
-import type { Envelope, Exporter } from "./types.js";
+import type { Exporter } from "./types.js";
 
 /** A serverless runtime's way to keep an invocation alive until a promise settles. */
 export type WaitUntil = (promise: Promise<unknown>) => void;
@@ -33,14 +33,6 @@ export function keepAliveWith(inner: Exporter & { sendNow?(): void }, find: () =
       // A batch would wait for flushInterval, holding the invocation (or frozen with it).
       inner.sendNow?.();
     },
-    // Where no request waits, serialization stays deferred off the caller's path (BatchExporter);
-    // a request's envelopes are made now, so its waitUntil covers their delivery.
-    ...(inner.enqueueLater && {
-      enqueueLater(make: () => Envelope[]) {
-        if (!find()) return inner.enqueueLater!(make);
-        for (const envelope of make()) this.enqueue(envelope);
-      },
-    }),
     flush: (timeoutMs) => inner.flush(timeoutMs),
     shutdown: (timeoutMs) => inner.shutdown(timeoutMs),
   };
