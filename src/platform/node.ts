@@ -8,7 +8,6 @@ import { createHttpSender } from "../export/http-sender.js";
 import { createNodeHttpSender } from "../export/node-http-sender.js";
 import { SDK_VERSION } from "../base/version.js";
 import { keepAliveWith } from "../export/keep-alive.js";
-import type { Exporter } from "../export/types.js";
 import type { Platform } from "./platform.js";
 import { waitUntilFinder } from "./wait-until.js";
 
@@ -84,15 +83,17 @@ export const nodePlatform: Platform = {
       log,
     });
     const { queueDir } = config;
-    const keptAlive = (exporter: Exporter) => keepAliveWith(exporter, waitUntilFinder(config));
-    if (queueDir === undefined) return keptAlive(batch);
-    return keptAlive(new DurableExporter({
-      open: () => FileQueue.open({ dir: queueDir, maxBytes: config.maxQueueBytes }),
-      inner: batch,
-      capacity: config.maxQueueSize,
-      scanIntervalMs: config.flushInterval * 1000,
-      report,
-      log,
-    }));
+    const exporter =
+      queueDir === undefined
+        ? batch
+        : new DurableExporter({
+            open: () => FileQueue.open({ dir: queueDir, maxBytes: config.maxQueueBytes }),
+            inner: batch,
+            capacity: config.maxQueueSize,
+            scanIntervalMs: config.flushInterval * 1000,
+            report,
+            log,
+          });
+    return keepAliveWith(exporter, waitUntilFinder(config));
   },
 };

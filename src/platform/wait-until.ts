@@ -12,7 +12,7 @@ interface RequestContext {
 }
 
 /** The current invocation's waitUntil, where the runtime exposes one. */
-export function runtimeWaitUntil(): WaitUntil | undefined {
+function runtimeWaitUntil(): WaitUntil | undefined {
   for (const key of REQUEST_CONTEXTS) {
     const context = (globalThis as { [key: symbol]: RequestContext | undefined })[key]?.get?.();
     const waitUntil = context?.waitUntil;

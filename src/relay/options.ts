@@ -175,7 +175,7 @@ export function resolveRelayOptions(options: RelayOptions): RelayConfig {
 export function credentialed(config: RelayConfig): ResolvedRelayOptions {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   const apiKey = config.apiKey ?? (env?.["PANDAPROBE_API_KEY"] || undefined);
-  const fromEnv = config.projectName === undefined ? env?.["PANDAPROBE_PROJECT_NAME"] || undefined : undefined;
+  const fromEnv = env?.["PANDAPROBE_PROJECT_NAME"] || undefined;
   const projectName = config.projectName ?? (fromEnv && checkedProjectName(fromEnv, "PANDAPROBE_PROJECT_NAME"));
   const missing = [apiKey ? "" : "apiKey (PANDAPROBE_API_KEY)", projectName ? "" : "projectName (PANDAPROBE_PROJECT_NAME)"].filter(Boolean);
   if (missing.length > 0) fail(`${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set; traces are not forwarded`);
